@@ -1,0 +1,67 @@
+/**
+ * Reference single-precision GEMM in plain TypeScript:
+ *   C[m×n] = alpha · op(A) · op(B) + beta · C      (row-major, op(X) = X or Xᵀ)
+ *
+ * Cache blocking: op(B) is copied, one KC×NC block at a time, into a contiguous row-major panel
+ * (this is also where a transposed B is untangled), so the innermost loop is a unit-stride
+ * "C row += a · B-panel row" update that the JIT turns into tight code.
+ */
+
+const KC = 128;
+const NC = 512;
+
+let panel = new Float32Array(KC * NC);
+
+export function gemm(
+  transA: boolean,
+  transB: boolean,
+  m: number,
+  n: number,
+  k: number,
+  alpha: number,
+  a: Float32Array,
+  lda: number,
+  b: Float32Array,
+  ldb: number,
+  beta: number,
+  c: Float32Array,
+  ldc: number,
+): void {
+  if (m <= 0 || n <= 0) return;
+  // Scale C first. beta = 0 overwrites (BLAS semantics: NaNs already in C are ignored).
+  if (beta !== 1) {
+    for (let i = 0; i < m; i++) {
+      const row = i * ldc;
+      if (beta === 0) c.fill(0, row, row + n);
+      else for (let j = 0; j < n; j++) c[row + j] *= beta;
+    }
+  }
+  if (k <= 0 || alpha === 0) return;
+  if (panel.length < KC * NC) panel = new Float32Array(KC * NC);
+  const bp = panel;
+
+  for (let j0 = 0; j0 < n; j0 += NC) {
+    const nc = Math.min(NC, n - j0);
+    for (let p0 = 0; p0 < k; p0 += KC) {
+      const kc = Math.min(KC, k - p0);
+      // Pack op(B)[p0:p0+kc, j0:j0+nc] into bp as kc rows of nc.
+      for (let p = 0; p < kc; p++) {
+        const dst = p * nc;
+        if (transB) {
+          for (let j = 0; j < nc; j++) bp[dst + j] = b[(j0 + j) * ldb + p0 + p];
+        } else {
+          const src = (p0 + p) * ldb + j0;
+          for (let j = 0; j < nc; j++) bp[dst + j] = b[src + j];
+        }
+      }
+      for (let i = 0; i < m; i++) {
+        const cRow = i * ldc + j0;
+        for (let p = 0; p < kc; p++) {
+          const aip = alpha * (transA ? a[(p0 + p) * lda + i] : a[i * lda + p0 + p]);
+          const bRow = p * nc;
+          for (let j = 0; j < nc; j++) c[cRow + j] += aip * bp[bRow + j];
+        }
+      }
+    }
+  }
+}

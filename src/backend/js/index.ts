@@ -1,0 +1,20 @@
+/** The reference backend: every kernel of the contract in plain TypeScript. */
+import type { Backend } from '../backend.js';
+import { adamStep } from './adam.js';
+import { convBackwardInput, convBackwardWeight, convForward } from './conv.js';
+import { gemm } from './gemm.js';
+import { avgPoolBackward, avgPoolForward, maxPoolBackward, maxPoolForward } from './pool.js';
+
+export const jsBackend: Backend = {
+  name: 'js',
+  info: () => ({ backend: 'js', simd: 'none', threads: 1 }),
+  gemm,
+  convForward,
+  convBackwardInput,
+  convBackwardWeight,
+  maxPoolForward,
+  maxPoolBackward,
+  avgPoolForward,
+  avgPoolBackward,
+  adamStep,
+};

@@ -4,6 +4,7 @@
  * stride, asymmetric padding, dilation, groups, 1-D and 3-D, ceilMode, countIncludePad.
  */
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import type { ConvGeometry, PoolGeometry } from '../src/backend/backend.js';
 import { jsBackend as B } from '../src/backend/js/index.js';
@@ -603,4 +604,130 @@ test('adamStep: Adam, AdamW, amsgrad over several steps vs the textbook formulas
       assertClose(v, rv, `${what} v`);
       if (vMax) assertClose(vMax, rvMax!, `${what} vMax`);
     }
+});
+
+// ---------- PyTorch's oracle (../shared/oracle), kernel level ----------
+
+interface T {
+  shape: number[];
+  data: number[];
+}
+interface OracleCase {
+  name: string;
+  op: string;
+  args: Record<string, unknown>;
+  inputs: Record<string, T | null>;
+  output?: T;
+  outputs?: Record<string, T>;
+  gradOutput: T;
+  grads: Record<string, T>;
+}
+
+function loadOracle(file: string): OracleCase[] | null {
+  const url = new URL(`../../shared/oracle/${file}`, import.meta.url);
+  try {
+    return (JSON.parse(readFileSync(url, 'utf8')) as { cases: OracleCase[] }).cases;
+  } catch {
+    return null;
+  }
+}
+
+const triple = (v: unknown, nd: number, fill: number): [number, number, number] => {
+  const a = Array.isArray(v) ? (v as number[]) : new Array<number>(nd).fill(v as number);
+  return [...new Array<number>(3 - nd).fill(fill), ...a] as [number, number, number];
+};
+
+test('oracle: conv1d/2d/3d forward and gradients at kernel level', (t) => {
+  const cases = loadOracle('conv.json');
+  if (!cases) return t.skip('../shared/oracle/conv.json not found');
+  let checked = 0;
+  for (const c of cases) {
+    const m = /^conv([123])d$/.exec(c.op);
+    if (!m) continue;
+    const nd = Number(m[1]);
+    const x = c.inputs.input!;
+    const w = c.inputs.weight!;
+    const bias = c.inputs.bias;
+    const out = c.output!;
+    const kernel = triple(w.shape.slice(2), nd, 1);
+    const dilation = triple(c.args.dilation, nd, 1);
+    let padBefore: [number, number, number];
+    if (c.args.padding === 'same')
+      padBefore = kernel.map((k, i) => Math.floor((dilation[i] * (k - 1)) / 2)) as never;
+    else if (c.args.padding === 'valid') padBefore = [0, 0, 0];
+    else padBefore = triple(c.args.padding, nd, 0);
+    const g: ConvGeometry = {
+      n: x.shape[0],
+      cIn: x.shape[1],
+      cOut: w.shape[0],
+      groups: c.args.groups as number,
+      inSize: triple(x.shape.slice(2), nd, 1),
+      outSize: triple(out.shape.slice(2), nd, 1),
+      kernel,
+      stride: triple(c.args.stride, nd, 1),
+      padBefore,
+      dilation,
+    };
+    const y = new Float32Array(out.data.length);
+    B.convForward(
+      g,
+      Float32Array.from(x.data),
+      Float32Array.from(w.data),
+      bias ? Float32Array.from(bias.data) : null,
+      y,
+    );
+    assertClose(y, out.data, `${c.name} output`);
+    const dy = Float32Array.from(c.gradOutput.data);
+    const dx = new Float32Array(x.data.length);
+    B.convBackwardInput(g, dy, Float32Array.from(w.data), dx);
+    assertClose(dx, c.grads.input.data, `${c.name} grad input`);
+    const dw = new Float32Array(w.data.length);
+    const db = bias ? new Float32Array(bias.data.length) : null;
+    B.convBackwardWeight(g, Float32Array.from(x.data), dy, dw, db);
+    assertClose(dw, c.grads.weight.data, `${c.name} grad weight`);
+    if (db) assertClose(db, c.grads.bias.data, `${c.name} grad bias`);
+    checked++;
+  }
+  assert.ok(checked >= 10, `only ${checked} conv cases found`);
+});
+
+test('oracle: maxPool1d/2d/3d (with indices) and avgPool2d at kernel level', (t) => {
+  const cases = loadOracle('pool.json');
+  if (!cases) return t.skip('../shared/oracle/pool.json not found');
+  let checked = 0;
+  for (const c of cases) {
+    const m = /^(max|avg)Pool([123])d$/.exec(c.op);
+    if (!m) continue;
+    const nd = Number(m[2]);
+    const x = c.inputs.input!;
+    const out = c.output ?? c.outputs!.output;
+    const kernel = triple(c.args.kernelSize, nd, 1);
+    const g: PoolGeometry = {
+      planes: x.shape[0] * x.shape[1],
+      inSize: triple(x.shape.slice(2), nd, 1),
+      outSize: triple(out.shape.slice(2), nd, 1),
+      kernel,
+      stride: c.args.stride === null ? kernel : triple(c.args.stride, nd, 1),
+      padding: triple(c.args.padding, nd, 0),
+      dilation: triple(c.args.dilation ?? 1, nd, 1),
+    };
+    const xs = Float32Array.from(x.data);
+    const y = new Float32Array(out.data.length);
+    const dy = Float32Array.from(c.gradOutput.data);
+    const dx = new Float32Array(x.data.length);
+    if (m[1] === 'max') {
+      const idx = new Int32Array(out.data.length);
+      B.maxPoolForward(g, xs, y, idx);
+      if (c.outputs?.indices) assert.deepEqual([...idx], c.outputs.indices.data, `${c.name} indices`);
+      B.maxPoolBackward(g, dy, idx, dx);
+    } else {
+      const cip = c.args.countIncludePad as boolean;
+      B.avgPoolForward(g, xs, y, cip);
+      B.avgPoolBackward(g, dy, dx, cip);
+    }
+    assertClose(y, out.data, `${c.name} output`);
+    assertClose(dx, c.grads.input.data, `${c.name} grad input`);
+    checked++;
+  }
+  assert.ok(checked >= 8, `only ${checked} pool cases found`);
 });

@@ -22,7 +22,9 @@ export {
 } from './tensor/creation.js';
 export type { CreateOptions, RandomOptions } from './tensor/creation.js';
 export { Generator, manualSeed, defaultGenerator } from './tensor/random.js';
-export { noGrad, isGradEnabled, setGradEnabled } from './autograd/graph.js';
+export { noGrad, isGradEnabled, setGradEnabled, backwardCount } from './autograd/graph.js';
+export { doctor } from './doctor.js';
+export type { DoctorWarning } from './doctor.js';
 export { gradcheck } from './autograd/gradcheck.js';
 export type { GradcheckOptions } from './autograd/gradcheck.js';
 export {

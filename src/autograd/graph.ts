@@ -15,6 +15,12 @@ export interface GradFn {
 }
 
 let gradEnabled = true;
+let backwardCalls = 0;
+
+/** How many backward passes have run so far (the doctor uses it to spot a misplaced zeroGrad()). */
+export function backwardCount(): number {
+  return backwardCalls;
+}
 
 export function isGradEnabled(): boolean {
   return gradEnabled;
@@ -64,6 +70,7 @@ export function needsGrad(t: Tensor): boolean {
 
 /** Reverse-mode differentiation from `root`, seeded with `gradient` (ones for a scalar root). */
 export function runBackward(root: Tensor, gradient: Tensor, retainGraph = false): void {
+  backwardCalls++;
   // Iterative DFS post-order: a deep network must not overflow the call stack.
   const order: Tensor[] = [];
   const visited = new Set<Tensor>();

@@ -505,6 +505,25 @@ describe('atomic writes', () => {
     fs.rmSync(dir, { recursive: true });
   });
 
+  it('writes through symlinks and copes with long names', async () => {
+    const dir = tmpDir();
+    const real = path.join(dir, 'real.bin');
+    const link = path.join(dir, 'link.bin');
+    fs.writeFileSync(real, 'old');
+    fs.symlinkSync(real, link);
+    await writeFileAtomic(link, Uint8Array.from([1, 2]));
+    assert.ok(fs.lstatSync(link).isSymbolicLink());
+    assert.deepEqual([...fs.readFileSync(real)], [1, 2]);
+    writeFileAtomicSync(link, Uint8Array.from([3]));
+    assert.deepEqual([...fs.readFileSync(real)], [3]);
+    const long = path.join(dir, `${'é'.repeat(120)}.bin`); // 244 bytes: at the NAME_MAX limit
+    await writeFileAtomic(long, Uint8Array.from([4]));
+    writeFileAtomicSync(long, Uint8Array.from([5]));
+    assert.deepEqual([...fs.readFileSync(long)], [5]);
+    assert.equal(fs.readdirSync(dir).length, 3);
+    fs.rmSync(dir, { recursive: true });
+  });
+
   it('fails with the path named when the target is a folder or the folder is missing', async () => {
     const dir = tmpDir();
     const sub = path.join(dir, 'sub');

@@ -28,7 +28,9 @@ export class AtomicWriteError extends Error {
 function tempPathFor(target: string): string {
   const dir = path.dirname(target);
   const base = path.basename(target);
-  return path.join(dir, `.${base}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
+  // Keep the name within NAME_MAX (255 bytes) however long the target's name is.
+  const short = Buffer.byteLength(base) > 200 ? Array.from(base).slice(0, 50).join('') : base;
+  return path.join(dir, `.${short}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
 }
 
 function checkBytes(target: string, bytes: Uint8Array): void {
@@ -45,10 +47,12 @@ function modeOf(stat: fs.Stats | undefined): number {
 /** Write `bytes` to `target` atomically (see the module comment). */
 export async function writeFileAtomic(target: string, bytes: Uint8Array): Promise<void> {
   checkBytes(target, bytes);
-  const tmp = tempPathFor(target);
+  // Through a symlink, replace the file it points to, not the link.
+  const real = await fsp.realpath(target).catch(() => target);
+  const tmp = tempPathFor(real);
   let handle: fsp.FileHandle | undefined;
   try {
-    const stat = await fsp.stat(target).catch(() => undefined);
+    const stat = await fsp.stat(real).catch(() => undefined);
     if (stat?.isDirectory()) throw Object.assign(new Error('it is a directory'), { code: 'EISDIR' });
     handle = await fsp.open(tmp, 'wx', modeOf(stat));
     let off = 0;
@@ -59,24 +63,30 @@ export async function writeFileAtomic(target: string, bytes: Uint8Array): Promis
     await handle.sync();
     await handle.close();
     handle = undefined;
-    await fsp.rename(tmp, target);
+    await fsp.rename(tmp, real);
   } catch (err) {
     if (handle) await handle.close().catch(() => undefined);
     await fsp.rm(tmp, { force: true }).catch(() => undefined);
     throw new AtomicWriteError(target, err);
   }
-  await syncDir(path.dirname(target));
+  await syncDir(path.dirname(real));
 }
 
 /** Synchronous writeFileAtomic, for exit handlers and scripts. */
 export function writeFileAtomicSync(target: string, bytes: Uint8Array): void {
   checkBytes(target, bytes);
-  const tmp = tempPathFor(target);
+  let real = target;
+  try {
+    real = fs.realpathSync(target);
+  } catch {
+    /* a new file */
+  }
+  const tmp = tempPathFor(real);
   let fd: number | undefined;
   try {
     let stat: fs.Stats | undefined;
     try {
-      stat = fs.statSync(target);
+      stat = fs.statSync(real);
     } catch {
       stat = undefined;
     }
@@ -87,7 +97,7 @@ export function writeFileAtomicSync(target: string, bytes: Uint8Array): void {
     fs.fsyncSync(fd);
     fs.closeSync(fd);
     fd = undefined;
-    fs.renameSync(tmp, target);
+    fs.renameSync(tmp, real);
   } catch (err) {
     if (fd !== undefined) {
       try {
@@ -103,7 +113,7 @@ export function writeFileAtomicSync(target: string, bytes: Uint8Array): void {
     }
     throw new AtomicWriteError(target, err);
   }
-  syncDirSync(path.dirname(target));
+  syncDirSync(path.dirname(real));
 }
 
 /** fsync a folder so a rename in it is durable; not every platform allows it, so failures are ignored. */

@@ -505,24 +505,28 @@ describe('atomic writes', () => {
     fs.rmSync(dir, { recursive: true });
   });
 
-  it('writes through symlinks and copes with long names', async () => {
-    const dir = tmpDir();
-    const real = path.join(dir, 'real.bin');
-    const link = path.join(dir, 'link.bin');
-    fs.writeFileSync(real, 'old');
-    fs.symlinkSync(real, link);
-    await writeFileAtomic(link, Uint8Array.from([1, 2]));
-    assert.ok(fs.lstatSync(link).isSymbolicLink());
-    assert.deepEqual([...fs.readFileSync(real)], [1, 2]);
-    writeFileAtomicSync(link, Uint8Array.from([3]));
-    assert.deepEqual([...fs.readFileSync(real)], [3]);
-    const long = path.join(dir, `${'é'.repeat(120)}.bin`); // 244 bytes: at the NAME_MAX limit
-    await writeFileAtomic(long, Uint8Array.from([4]));
-    writeFileAtomicSync(long, Uint8Array.from([5]));
-    assert.deepEqual([...fs.readFileSync(long)], [5]);
-    assert.equal(fs.readdirSync(dir).length, 3);
-    fs.rmSync(dir, { recursive: true });
-  });
+  it(
+    'writes through symlinks and copes with long names',
+    { skip: process.platform === 'win32' },
+    async () => {
+      const dir = tmpDir();
+      const real = path.join(dir, 'real.bin');
+      const link = path.join(dir, 'link.bin');
+      fs.writeFileSync(real, 'old');
+      fs.symlinkSync(real, link);
+      await writeFileAtomic(link, Uint8Array.from([1, 2]));
+      assert.ok(fs.lstatSync(link).isSymbolicLink());
+      assert.deepEqual([...fs.readFileSync(real)], [1, 2]);
+      writeFileAtomicSync(link, Uint8Array.from([3]));
+      assert.deepEqual([...fs.readFileSync(real)], [3]);
+      const long = path.join(dir, `${'é'.repeat(120)}.bin`); // 244 bytes: at the NAME_MAX limit
+      await writeFileAtomic(long, Uint8Array.from([4]));
+      writeFileAtomicSync(long, Uint8Array.from([5]));
+      assert.deepEqual([...fs.readFileSync(long)], [5]);
+      assert.equal(fs.readdirSync(dir).length, 3);
+      fs.rmSync(dir, { recursive: true });
+    },
+  );
 
   it('fails with the path named when the target is a folder or the folder is missing', async () => {
     const dir = tmpDir();
@@ -570,36 +574,42 @@ describe('atomic writes', () => {
     },
   );
 
-  it('leaves the previous file byte-identical when the disk fills up mid-write', () => {
-    // RLIMIT_FSIZE makes writes past 8 KiB fail with EFBIG (Node ignores SIGXFSZ), as a full disk would.
-    const dir = tmpDir();
-    const file = path.join(dir, 'model.safetensors');
-    writeSafetensorsFileSync(file, t, { version: 'old' });
-    const before = fs.readFileSync(file);
-    const atomic = fileURLToPath(new URL('../src/io/atomic.ts', import.meta.url));
-    const script = `
+  it(
+    'leaves the previous file byte-identical when the disk fills up mid-write',
+    {
+      skip: process.platform === 'win32' && 'needs bash and ulimit',
+    },
+    () => {
+      // RLIMIT_FSIZE makes writes past 8 KiB fail with EFBIG (Node ignores SIGXFSZ), as a full disk would.
+      const dir = tmpDir();
+      const file = path.join(dir, 'model.safetensors');
+      writeSafetensorsFileSync(file, t, { version: 'old' });
+      const before = fs.readFileSync(file);
+      const atomic = fileURLToPath(new URL('../src/io/atomic.ts', import.meta.url));
+      const script = `
       import { writeFileAtomic, writeFileAtomicSync } from ${JSON.stringify(atomic)};
       const big = new Uint8Array(1 << 20).fill(7);
       const out = [];
       try { writeFileAtomicSync(${JSON.stringify(file)}, big); out.push('sync ok'); } catch (e) { out.push(e.code + ' ' + e.message); }
       try { await writeFileAtomic(${JSON.stringify(file)}, big); out.push('async ok'); } catch (e) { out.push(e.code + ' ' + e.message); }
       console.log(JSON.stringify(out));`;
-    const res = spawnSync(
-      'bash',
-      ['-c', `ulimit -f 16 && exec "${process.execPath}" --import tsx --input-type=module -e "$0"`, script],
-      {
-        encoding: 'utf8',
-        cwd: fileURLToPath(new URL('..', import.meta.url)),
-      },
-    );
-    assert.equal(res.status, 0, res.stderr);
-    const out = JSON.parse(res.stdout.trim().split('\n').at(-1)!) as string[];
-    assert.equal(out.length, 2);
-    for (const line of out) assert.match(line, new RegExp(`^EFBIG cannot write ${file}: `));
-    assert.deepEqual(fs.readFileSync(file), before);
-    assert.deepEqual(fs.readdirSync(dir), ['model.safetensors']);
-    fs.rmSync(dir, { recursive: true });
-  });
+      const res = spawnSync(
+        'bash',
+        ['-c', `ulimit -f 16 && exec "${process.execPath}" --import tsx --input-type=module -e "$0"`, script],
+        {
+          encoding: 'utf8',
+          cwd: fileURLToPath(new URL('..', import.meta.url)),
+        },
+      );
+      assert.equal(res.status, 0, res.stderr);
+      const out = JSON.parse(res.stdout.trim().split('\n').at(-1)!) as string[];
+      assert.equal(out.length, 2);
+      for (const line of out) assert.match(line, new RegExp(`^EFBIG cannot write ${file}: `));
+      assert.deepEqual(fs.readFileSync(file), before);
+      assert.deepEqual(fs.readdirSync(dir), ['model.safetensors']);
+      fs.rmSync(dir, { recursive: true });
+    },
+  );
 
   it('rejects data that is not bytes, naming the path', () => {
     assert.throws(

@@ -49,6 +49,7 @@ export { cat, stack, pad, reshape, flatten, permute, transpose } from './ops/sha
 export { matmul } from './ops/linalg.js';
 export * as F from './ops/functional.js';
 export * as optim from './optim/index.js';
+export * as metrics from './metrics/index.js';
 export * as data from './data/index.js';
 export { getBackend, setBackend, backendInfo, availableBackends, registerBackend } from './backend/index.js';
 export type { Backend, BackendInfo, BackendName } from './backend/index.js';

@@ -1,0 +1,271 @@
+// Convolution by im2col/col2im feeding the packed GEMM.
+//
+// Samples are unfolded several at a time into one wide column matrix
+//   col[K × nb·P],  K = cInG·kD·kH·kW,  P = oD·oH·oW,
+// so the GEMM stays large even for small feature maps:
+//   forward          Y_g[cOutG × nb·P]  = W_g · col            (then scattered to NCDHW, + bias)
+//   backward-input   dcol[K × nb·P]     = W_gᵀ · dY_g          (then col2im, per sample and channel)
+//   backward-weight  dW_g[cOutG × K]   += dY_g · colᵀ          (the batch sum is the GEMM's k loop)
+#include <algorithm>
+#include <cstdlib>
+#include <cstring>
+
+#include "gemm.h"
+#include "kernels.h"
+#include "threadpool.h"
+
+namespace stride {
+namespace {
+
+struct Buffer {
+  float* data = nullptr;
+  size_t size = 0;
+  ~Buffer() { std::free(data); }
+  float* get(size_t n) {
+    if (n > size) {
+      std::free(data);
+      data = static_cast<float*>(std::aligned_alloc(64, ((n * sizeof(float) + 63) / 64) * 64));
+      size = n;
+    }
+    return data;
+  }
+};
+
+// Scratch owned by the calling thread and reused across calls.
+thread_local Buffer tl_col, tl_tmp;
+
+// Aim for column matrices of at most this many floats per chunk of samples (16 MiB).
+constexpr int64_t kColCap = int64_t(4) << 20;
+
+struct Dims {
+  int cInG, cOutG;
+  int64_t K, P, inPlane;
+};
+
+Dims dims(const ConvGeom& g) {
+  Dims d;
+  d.cInG = g.cIn / g.groups;
+  d.cOutG = g.cOut / g.groups;
+  d.K = int64_t(d.cInG) * g.k[0] * g.k[1] * g.k[2];
+  d.P = int64_t(g.out[0]) * g.out[1] * g.out[2];
+  d.inPlane = int64_t(g.in[0]) * g.in[1] * g.in[2];
+  return d;
+}
+
+int chunk_samples(const ConvGeom& g, const Dims& d) {
+  const int64_t per = std::max<int64_t>(1, d.K * d.P);
+  return static_cast<int>(std::clamp<int64_t>(kColCap / per, 1, g.n));
+}
+
+// Output positions ow in [lo, hi) read an in-bounds input column for tap offset `off` (= k·d − p).
+inline void valid_range(int outSize, int inSize, int stride, int off, int& lo, int& hi) {
+  // iw = ow·stride + off must be in [0, inSize)
+  lo = off >= 0 ? 0 : (-off + stride - 1) / stride;
+  const int last = inSize - 1 - off;  // ow·stride <= last
+  hi = last < 0 ? 0 : last / stride + 1;
+  lo = std::min(lo, outSize);
+  hi = std::clamp(hi, lo, outSize);
+}
+
+// Unfolds one channel plane xc (D×H×W) into kD·kH·kW rows of col (row stride ld), P columns each.
+void im2col_channel(const ConvGeom& g, const float* xc, float* col, int64_t ld) {
+  const int D = g.in[0], H = g.in[1], W = g.in[2];
+  const int oD = g.out[0], oH = g.out[1], oW = g.out[2];
+  const int sW = g.s[2];
+  for (int kd = 0; kd < g.k[0]; ++kd)
+    for (int kh = 0; kh < g.k[1]; ++kh)
+      for (int kw = 0; kw < g.k[2]; ++kw) {
+        float* dst = col;
+        col += ld;
+        const int offW = kw * g.d[2] - g.p[2];
+        int lo, hi;
+        valid_range(oW, W, sW, offW, lo, hi);
+        for (int od = 0; od < oD; ++od) {
+          const int id = od * g.s[0] - g.p[0] + kd * g.d[0];
+          for (int oh = 0; oh < oH; ++oh, dst += oW) {
+            const int ih = oh * g.s[1] - g.p[1] + kh * g.d[1];
+            if (id < 0 || id >= D || ih < 0 || ih >= H || lo >= hi) {
+              std::memset(dst, 0, sizeof(float) * oW);
+              continue;
+            }
+            const float* src = xc + (int64_t(id) * H + ih) * W + offW;
+            std::fill(dst, dst + lo, 0.0f);
+            if (sW == 1)
+              std::memcpy(dst + lo, src + lo, sizeof(float) * (hi - lo));
+            else
+              for (int ow = lo; ow < hi; ++ow) dst[ow] = src[int64_t(ow) * sW];
+            std::fill(dst + hi, dst + oW, 0.0f);
+          }
+        }
+      }
+}
+
+// The adjoint: adds kD·kH·kW rows of col back onto the channel plane dxc (which it first zeroes).
+void col2im_channel(const ConvGeom& g, const float* col, int64_t ld, float* dxc) {
+  const int D = g.in[0], H = g.in[1], W = g.in[2];
+  const int oD = g.out[0], oH = g.out[1], oW = g.out[2];
+  const int sW = g.s[2];
+  std::memset(dxc, 0, sizeof(float) * int64_t(D) * H * W);
+  for (int kd = 0; kd < g.k[0]; ++kd)
+    for (int kh = 0; kh < g.k[1]; ++kh)
+      for (int kw = 0; kw < g.k[2]; ++kw) {
+        const float* src = col;
+        col += ld;
+        const int offW = kw * g.d[2] - g.p[2];
+        int lo, hi;
+        valid_range(oW, W, sW, offW, lo, hi);
+        for (int od = 0; od < oD; ++od) {
+          const int id = od * g.s[0] - g.p[0] + kd * g.d[0];
+          for (int oh = 0; oh < oH; ++oh, src += oW) {
+            const int ih = oh * g.s[1] - g.p[1] + kh * g.d[1];
+            if (id < 0 || id >= D || ih < 0 || ih >= H) continue;
+            float* dst = dxc + (int64_t(id) * H + ih) * W + offW;
+            if (sW == 1)
+              for (int ow = lo; ow < hi; ++ow) dst[ow] += src[ow];
+            else
+              for (int ow = lo; ow < hi; ++ow) dst[int64_t(ow) * sW] += src[ow];
+          }
+        }
+      }
+}
+
+// im2col of samples [s0, s0+nb), channels of group grp, into col[K × nb·P].
+void im2col_chunk(const ConvGeom& g, const Dims& d, const float* x, int s0, int nb, int grp, float* col) {
+  const int64_t ld = int64_t(nb) * d.P;
+  const int64_t taps = d.K / d.cInG;
+  parallel_range(int64_t(nb) * d.cInG, 1, [&](int64_t b, int64_t e, int) {
+    for (int64_t u = b; u < e; ++u) {
+      const int sl = static_cast<int>(u / d.cInG), c = static_cast<int>(u % d.cInG);
+      const float* xc = x + ((int64_t(s0 + sl) * g.cIn) + int64_t(grp) * d.cInG + c) * d.inPlane;
+      im2col_channel(g, xc, col + int64_t(c) * taps * ld + int64_t(sl) * d.P, ld);
+    }
+  });
+}
+
+// Copies dy[s, grp·cOutG + oc, :] for samples [s0, s0+nb) into dst[cOutG × nb·P].
+void gather_dy(const ConvGeom& g, const Dims& d, const float* dy, int s0, int nb, int grp, float* dst) {
+  const int64_t ld = int64_t(nb) * d.P;
+  for (int sl = 0; sl < nb; ++sl)
+    for (int oc = 0; oc < d.cOutG; ++oc)
+      std::memcpy(dst + oc * ld + sl * d.P, dy + ((int64_t(s0 + sl) * g.cOut) + int64_t(grp) * d.cOutG + oc) * d.P,
+                  sizeof(float) * d.P);
+}
+
+}  // namespace
+
+void conv_forward(const ConvGeom& g, const float* x, const float* w, const float* bias, float* y) {
+  const Dims d = dims(g);
+  if (g.n == 0 || d.P == 0 || g.cOut == 0) return;
+  const int nbMax = chunk_samples(g, d);
+  float* col = tl_col.get(size_t(d.K) * nbMax * d.P);
+  float* tmp = nbMax > 1 ? tl_tmp.get(size_t(d.cOutG) * nbMax * d.P) : nullptr;
+  for (int s0 = 0; s0 < g.n; s0 += nbMax) {
+    const int nb = std::min(nbMax, g.n - s0);
+    const int64_t ld = int64_t(nb) * d.P;
+    for (int grp = 0; grp < g.groups; ++grp) {
+      const float* wg = w + int64_t(grp) * d.cOutG * d.K;
+      im2col_chunk(g, d, x, s0, nb, grp, col);
+      if (nb == 1) {
+        float* yg = y + (int64_t(s0) * g.cOut + int64_t(grp) * d.cOutG) * d.P;
+        sgemm(false, false, d.cOutG, int(d.P), int(d.K), 1.0f, wg, int(d.K), col, int(ld), 0.0f, yg, int(d.P));
+        if (bias)
+          for (int oc = 0; oc < d.cOutG; ++oc) {
+            const float bv = bias[grp * d.cOutG + oc];
+            float* row = yg + oc * d.P;
+            for (int64_t q = 0; q < d.P; ++q) row[q] += bv;
+          }
+      } else {
+        sgemm(false, false, d.cOutG, int(ld), int(d.K), 1.0f, wg, int(d.K), col, int(ld), 0.0f, tmp, int(ld));
+        parallel_range(int64_t(nb) * d.cOutG, 4, [&](int64_t b, int64_t e, int) {
+          for (int64_t u = b; u < e; ++u) {
+            const int sl = int(u / d.cOutG), oc = int(u % d.cOutG);
+            const float* src = tmp + oc * ld + sl * d.P;
+            float* dst = y + ((int64_t(s0 + sl) * g.cOut) + int64_t(grp) * d.cOutG + oc) * d.P;
+            const float bv = bias ? bias[grp * d.cOutG + oc] : 0.0f;
+            if (bias)
+              for (int64_t q = 0; q < d.P; ++q) dst[q] = src[q] + bv;
+            else
+              std::memcpy(dst, src, sizeof(float) * d.P);
+          }
+        });
+      }
+    }
+  }
+}
+
+void conv_backward_input(const ConvGeom& g, const float* dy, const float* w, float* dx) {
+  const Dims d = dims(g);
+  if (g.n == 0) return;
+  if (d.P == 0 || g.cOut == 0) {
+    std::memset(dx, 0, sizeof(float) * size_t(g.n) * g.cIn * d.inPlane);
+    return;
+  }
+  const int nbMax = chunk_samples(g, d);
+  float* col = tl_col.get(size_t(d.K) * nbMax * d.P);
+  float* tmp = nbMax > 1 ? tl_tmp.get(size_t(d.cOutG) * nbMax * d.P) : nullptr;
+  const int64_t taps = d.K / d.cInG;
+  for (int s0 = 0; s0 < g.n; s0 += nbMax) {
+    const int nb = std::min(nbMax, g.n - s0);
+    const int64_t ld = int64_t(nb) * d.P;
+    for (int grp = 0; grp < g.groups; ++grp) {
+      const float* wg = w + int64_t(grp) * d.cOutG * d.K;
+      const float* dyg;
+      if (nb == 1) {
+        dyg = dy + (int64_t(s0) * g.cOut + int64_t(grp) * d.cOutG) * d.P;
+      } else {
+        gather_dy(g, d, dy, s0, nb, grp, tmp);
+        dyg = tmp;
+      }
+      sgemm(true, false, int(d.K), int(ld), d.cOutG, 1.0f, wg, int(d.K), dyg, int(ld), 0.0f, col, int(ld));
+      parallel_range(int64_t(nb) * d.cInG, 1, [&](int64_t b, int64_t e, int) {
+        for (int64_t u = b; u < e; ++u) {
+          const int sl = int(u / d.cInG), c = int(u % d.cInG);
+          float* dxc = dx + ((int64_t(s0 + sl) * g.cIn) + int64_t(grp) * d.cInG + c) * d.inPlane;
+          col2im_channel(g, col + c * taps * ld + sl * d.P, ld, dxc);
+        }
+      });
+    }
+  }
+}
+
+void conv_backward_weight(const ConvGeom& g, const float* x, const float* dy, float* dw, float* db) {
+  const Dims d = dims(g);
+  if (db) {
+    for (int oc = 0; oc < g.cOut; ++oc) {
+      double sum = 0.0;
+      for (int s = 0; s < g.n; ++s) {
+        const float* row = dy + (int64_t(s) * g.cOut + oc) * d.P;
+        float part = 0.0f;
+        for (int64_t q = 0; q < d.P; ++q) part += row[q];
+        sum += part;
+      }
+      db[oc] = float(sum);
+    }
+  }
+  if (g.n == 0 || d.P == 0) {
+    std::memset(dw, 0, sizeof(float) * size_t(g.cOut) * d.K);
+    return;
+  }
+  const int nbMax = chunk_samples(g, d);
+  float* col = tl_col.get(size_t(d.K) * nbMax * d.P);
+  float* tmp = nbMax > 1 ? tl_tmp.get(size_t(d.cOutG) * nbMax * d.P) : nullptr;
+  for (int s0 = 0; s0 < g.n; s0 += nbMax) {
+    const int nb = std::min(nbMax, g.n - s0);
+    const int64_t ld = int64_t(nb) * d.P;
+    const float beta = s0 == 0 ? 0.0f : 1.0f;
+    for (int grp = 0; grp < g.groups; ++grp) {
+      float* dwg = dw + int64_t(grp) * d.cOutG * d.K;
+      im2col_chunk(g, d, x, s0, nb, grp, col);
+      const float* dyg;
+      if (nb == 1) {
+        dyg = dy + (int64_t(s0) * g.cOut + int64_t(grp) * d.cOutG) * d.P;
+      } else {
+        gather_dy(g, d, dy, s0, nb, grp, tmp);
+        dyg = tmp;
+      }
+      sgemm(false, true, d.cOutG, int(d.K), int(ld), 1.0f, dyg, int(ld), col, int(ld), beta, dwg, int(d.K));
+    }
+  }
+}
+
+}  // namespace stride

@@ -1,0 +1,418 @@
+// Packed SGEMM in the BLIS style.
+//
+//   for jc in N by NC:                 B block  (KC × NC) packed into NR-wide micro-panels (L3)
+//     for pc in K by KC:
+//       pack B
+//       for ic in M by MC:             A block  (MC × KC) packed into MR-tall micro-panels (L2)
+//         pack A (alpha folded in)
+//         for jr in NC by NR:          one B micro-panel stays in L1 ...
+//           for ir in MC by MR:        ... while the A micro-panels stream past it
+//             micro-kernel: MR × NR tile of C += A-panel · B-panel, held in registers
+//
+// Transposed operands are handled by the packing routines, never materialised. Partial tiles at
+// the edges run the same micro-kernel into a small buffer that is then merged into C.
+// Micro-kernels: AVX-512 (12×32) and AVX2/FMA (6×16), compiled with target attributes and picked
+// at load time with __builtin_cpu_supports; a portable 4×8 loop kernel everywhere else.
+#include "gemm.h"
+
+#include <algorithm>
+#include <cstdlib>
+#include <cstring>
+#include <memory>
+#include <vector>
+
+#include "threadpool.h"
+
+#if defined(__x86_64__) || defined(_M_X64)
+#define STRIDE_X86 1
+#include <immintrin.h>
+#endif
+
+namespace stride {
+namespace {
+
+using MicroKernel = void (*)(int kc, const float* a, const float* b, float* c, int ldc, float beta);
+
+struct Kernel {
+  int mr, nr;
+  int mc, kc, nc;  // cache blocking
+  MicroKernel ukr;
+  const char* name;
+};
+
+// ---------------------------------------------------------------- micro-kernels
+
+// Stores an accumulated row segment: c = acc (beta 0), c += acc (beta 1), c = beta·c + acc.
+template <int MR, int NR>
+void ukr_generic(int kc, const float* __restrict a, const float* __restrict b, float* c, int ldc, float beta) {
+  float acc[MR][NR] = {};
+  for (int p = 0; p < kc; ++p) {
+    for (int r = 0; r < MR; ++r) {
+      const float ar = a[r];
+      for (int j = 0; j < NR; ++j) acc[r][j] += ar * b[j];
+    }
+    a += MR;
+    b += NR;
+  }
+  for (int r = 0; r < MR; ++r) {
+    float* cr = c + static_cast<int64_t>(r) * ldc;
+    if (beta == 0.0f)
+      for (int j = 0; j < NR; ++j) cr[j] = acc[r][j];
+    else if (beta == 1.0f)
+      for (int j = 0; j < NR; ++j) cr[j] += acc[r][j];
+    else
+      for (int j = 0; j < NR; ++j) cr[j] = beta * cr[j] + acc[r][j];
+  }
+}
+
+#ifdef STRIDE_X86
+__attribute__((target("avx2,fma"))) void ukr_avx2_6x16(int kc, const float* __restrict a,
+                                                         const float* __restrict b, float* c, int ldc,
+                                                         float beta) {
+  __m256 c00 = _mm256_setzero_ps(), c01 = _mm256_setzero_ps();
+  __m256 c10 = _mm256_setzero_ps(), c11 = _mm256_setzero_ps();
+  __m256 c20 = _mm256_setzero_ps(), c21 = _mm256_setzero_ps();
+  __m256 c30 = _mm256_setzero_ps(), c31 = _mm256_setzero_ps();
+  __m256 c40 = _mm256_setzero_ps(), c41 = _mm256_setzero_ps();
+  __m256 c50 = _mm256_setzero_ps(), c51 = _mm256_setzero_ps();
+  for (int r = 0; r < 6; ++r) _mm_prefetch(reinterpret_cast<const char*>(c + r * ldc), _MM_HINT_T0);
+#pragma GCC unroll 4
+  for (int p = 0; p < kc; ++p) {
+    const __m256 b0 = _mm256_load_ps(b);
+    const __m256 b1 = _mm256_load_ps(b + 8);
+    __m256 x;
+    x = _mm256_broadcast_ss(a + 0);
+    c00 = _mm256_fmadd_ps(x, b0, c00);
+    c01 = _mm256_fmadd_ps(x, b1, c01);
+    x = _mm256_broadcast_ss(a + 1);
+    c10 = _mm256_fmadd_ps(x, b0, c10);
+    c11 = _mm256_fmadd_ps(x, b1, c11);
+    x = _mm256_broadcast_ss(a + 2);
+    c20 = _mm256_fmadd_ps(x, b0, c20);
+    c21 = _mm256_fmadd_ps(x, b1, c21);
+    x = _mm256_broadcast_ss(a + 3);
+    c30 = _mm256_fmadd_ps(x, b0, c30);
+    c31 = _mm256_fmadd_ps(x, b1, c31);
+    x = _mm256_broadcast_ss(a + 4);
+    c40 = _mm256_fmadd_ps(x, b0, c40);
+    c41 = _mm256_fmadd_ps(x, b1, c41);
+    x = _mm256_broadcast_ss(a + 5);
+    c50 = _mm256_fmadd_ps(x, b0, c50);
+    c51 = _mm256_fmadd_ps(x, b1, c51);
+    a += 6;
+    b += 16;
+  }
+  const __m256 vb = _mm256_set1_ps(beta);
+  auto store = [&](float* cr, __m256 x0, __m256 x1) {
+    if (beta == 0.0f) {
+      _mm256_storeu_ps(cr, x0);
+      _mm256_storeu_ps(cr + 8, x1);
+    } else if (beta == 1.0f) {
+      _mm256_storeu_ps(cr, _mm256_add_ps(_mm256_loadu_ps(cr), x0));
+      _mm256_storeu_ps(cr + 8, _mm256_add_ps(_mm256_loadu_ps(cr + 8), x1));
+    } else {
+      _mm256_storeu_ps(cr, _mm256_fmadd_ps(vb, _mm256_loadu_ps(cr), x0));
+      _mm256_storeu_ps(cr + 8, _mm256_fmadd_ps(vb, _mm256_loadu_ps(cr + 8), x1));
+    }
+  };
+  store(c, c00, c01);
+  store(c + ldc, c10, c11);
+  store(c + 2 * ldc, c20, c21);
+  store(c + 3 * ldc, c30, c31);
+  store(c + 4 * ldc, c40, c41);
+  store(c + 5 * ldc, c50, c51);
+}
+
+// 12 rows × 32 columns: 24 zmm accumulators, two B vectors, broadcasts folded into the FMAs.
+__attribute__((target("avx512f"))) void ukr_avx512_12x32(int kc, const float* __restrict a,
+                                                           const float* __restrict b, float* c, int ldc,
+                                                           float beta) {
+  constexpr int MR = 12;
+  __m512 acc0[MR], acc1[MR];
+#pragma GCC unroll 12
+  for (int r = 0; r < MR; ++r) {
+    acc0[r] = _mm512_setzero_ps();
+    acc1[r] = _mm512_setzero_ps();
+    _mm_prefetch(reinterpret_cast<const char*>(c + r * ldc), _MM_HINT_T0);
+    _mm_prefetch(reinterpret_cast<const char*>(c + r * ldc + 16), _MM_HINT_T0);
+  }
+#pragma GCC unroll 2
+  for (int p = 0; p < kc; ++p) {
+    const __m512 b0 = _mm512_load_ps(b);
+    const __m512 b1 = _mm512_load_ps(b + 16);
+#pragma GCC unroll 12
+    for (int r = 0; r < MR; ++r) {
+      const __m512 x = _mm512_set1_ps(a[r]);
+      acc0[r] = _mm512_fmadd_ps(x, b0, acc0[r]);
+      acc1[r] = _mm512_fmadd_ps(x, b1, acc1[r]);
+    }
+    a += MR;
+    b += 32;
+  }
+  const __m512 vb = _mm512_set1_ps(beta);
+#pragma GCC unroll 12
+  for (int r = 0; r < MR; ++r) {
+    float* cr = c + r * ldc;
+    if (beta == 0.0f) {
+      _mm512_storeu_ps(cr, acc0[r]);
+      _mm512_storeu_ps(cr + 16, acc1[r]);
+    } else if (beta == 1.0f) {
+      _mm512_storeu_ps(cr, _mm512_add_ps(_mm512_loadu_ps(cr), acc0[r]));
+      _mm512_storeu_ps(cr + 16, _mm512_add_ps(_mm512_loadu_ps(cr + 16), acc1[r]));
+    } else {
+      _mm512_storeu_ps(cr, _mm512_fmadd_ps(vb, _mm512_loadu_ps(cr), acc0[r]));
+      _mm512_storeu_ps(cr + 16, _mm512_fmadd_ps(vb, _mm512_loadu_ps(cr + 16), acc1[r]));
+    }
+  }
+}
+#endif
+
+Kernel select_kernel() {
+#ifdef STRIDE_X86
+  __builtin_cpu_init();
+  const char* force = std::getenv("STRIDE_SIMD");  // for testing the fallbacks: avx2, sse2
+  const bool allow512 = !force || std::strcmp(force, "avx512") == 0;
+  const bool allow2 = allow512 || std::strcmp(force, "avx2") == 0;
+  if (allow512 && __builtin_cpu_supports("avx512f")) return {12, 32, 144, 384, 4096, ukr_avx512_12x32, "avx512"};
+  if (allow2 && __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
+    return {6, 16, 144, 256, 4096, ukr_avx2_6x16, "avx2"};
+  return {4, 8, 128, 256, 4096, ukr_generic<4, 8>, "sse2"};
+#else
+  return {4, 8, 128, 256, 4096, ukr_generic<4, 8>, "scalar"};
+#endif
+}
+
+const Kernel& kernel() {
+  static const Kernel k = select_kernel();
+  return k;
+}
+
+// ---------------------------------------------------------------- scratch
+
+struct AlignedBuffer {
+  float* data = nullptr;
+  size_t size = 0;
+  ~AlignedBuffer() { std::free(data); }
+  float* get(size_t n) {
+    if (n > size) {
+      std::free(data);
+      const size_t bytes = ((n * sizeof(float) + 63) / 64) * 64;
+      data = static_cast<float*>(std::aligned_alloc(64, bytes));
+      size = n;
+    }
+    return data;
+  }
+};
+
+// Per-thread packing buffers, grown on demand and reused across calls.
+struct Scratch {
+  AlignedBuffer a, b, partial;
+};
+thread_local Scratch tl_scratch;
+
+// ---------------------------------------------------------------- packing
+
+// A block rows [i0, i0+mc) × cols [p0, p0+kc) of op(A), times alpha, into MR-row micro-panels:
+// dst[panel][p][r]. Rows past mc are zero.
+void pack_a(bool ta, const float* a, int lda, int i0, int p0, int mc, int kc, float alpha, int mr, float* dst) {
+  for (int ir = 0; ir < mc; ir += mr) {
+    const int rows = std::min(mr, mc - ir);
+    float* d = dst + static_cast<int64_t>(ir) * kc;
+    if (!ta) {
+      const float* src[32];
+      for (int r = 0; r < rows; ++r) src[r] = a + static_cast<int64_t>(i0 + ir + r) * lda + p0;
+      for (int p = 0; p < kc; ++p) {
+        float* dp = d + p * mr;
+        int r = 0;
+        if (alpha == 1.0f)
+          for (; r < rows; ++r) dp[r] = src[r][p];
+        else
+          for (; r < rows; ++r) dp[r] = alpha * src[r][p];
+        for (; r < mr; ++r) dp[r] = 0.0f;
+      }
+    } else {
+      for (int p = 0; p < kc; ++p) {
+        const float* s = a + static_cast<int64_t>(p0 + p) * lda + i0 + ir;
+        float* dp = d + p * mr;
+        int r = 0;
+        if (alpha == 1.0f)
+          for (; r < rows; ++r) dp[r] = s[r];
+        else
+          for (; r < rows; ++r) dp[r] = alpha * s[r];
+        for (; r < mr; ++r) dp[r] = 0.0f;
+      }
+    }
+  }
+}
+
+// B block rows [p0, p0+kc) × cols [j0, j0+nc) of op(B) into NR-column micro-panels: dst[panel][p][c].
+void pack_b(bool tb, const float* b, int ldb, int p0, int j0, int kc, int nc, int nr, float* dst) {
+  for (int jr = 0; jr < nc; jr += nr) {
+    const int cols = std::min(nr, nc - jr);
+    float* d = dst + static_cast<int64_t>(jr) * kc;
+    if (!tb) {
+      for (int p = 0; p < kc; ++p) {
+        const float* s = b + static_cast<int64_t>(p0 + p) * ldb + j0 + jr;
+        float* dp = d + p * nr;
+        if (cols == nr) {
+          std::memcpy(dp, s, sizeof(float) * nr);
+        } else {
+          int c = 0;
+          for (; c < cols; ++c) dp[c] = s[c];
+          for (; c < nr; ++c) dp[c] = 0.0f;
+        }
+      }
+    } else {
+      // op(B)(p, j) = b[j·ldb + p]: read `cols` contiguous rows of b in step, write contiguously.
+      const float* src[64];
+      for (int c = 0; c < cols; ++c) src[c] = b + static_cast<int64_t>(j0 + jr + c) * ldb + p0;
+      for (int p = 0; p < kc; ++p) {
+        float* dp = d + p * nr;
+        int c = 0;
+        for (; c < cols; ++c) dp[c] = src[c][p];
+        for (; c < nr; ++c) dp[c] = 0.0f;
+      }
+    }
+  }
+}
+
+// ---------------------------------------------------------------- driver
+
+void scale_c(int m, int n, float beta, float* c, int ldc) {
+  if (beta == 1.0f) return;
+  for (int i = 0; i < m; ++i) {
+    float* cr = c + static_cast<int64_t>(i) * ldc;
+    if (beta == 0.0f)
+      std::fill(cr, cr + n, 0.0f);
+    else
+      for (int j = 0; j < n; ++j) cr[j] *= beta;
+  }
+}
+
+void gemm_block(bool ta, bool tb, int m, int n, int k, float alpha, const float* a, int lda, const float* b, int ldb,
+                float beta, float* c, int ldc) {
+  if (m <= 0 || n <= 0) return;
+  if (k <= 0 || alpha == 0.0f) {
+    scale_c(m, n, beta, c, ldc);
+    return;
+  }
+  const Kernel& K = kernel();
+  const int mr = K.mr, nr = K.nr;
+  const int MC = K.mc, KC = K.kc;
+  const int NC = std::min(K.nc, (n + nr - 1) / nr * nr);
+  Scratch& s = tl_scratch;
+  float* pa = s.a.get(static_cast<size_t>(MC) * KC);
+  float* pb = s.b.get(static_cast<size_t>(KC) * NC);
+  alignas(64) float tmp[32 * 32];
+
+  for (int jc = 0; jc < n; jc += NC) {
+    const int nc = std::min(NC, n - jc);
+    for (int pc = 0; pc < k; pc += KC) {
+      const int kc = std::min(KC, k - pc);
+      const float be = pc == 0 ? beta : 1.0f;
+      pack_b(tb, b, ldb, pc, jc, kc, nc, nr, pb);
+      for (int ic = 0; ic < m; ic += MC) {
+        const int mc = std::min(MC, m - ic);
+        pack_a(ta, a, lda, ic, pc, mc, kc, alpha, mr, pa);
+        for (int jr = 0; jr < nc; jr += nr) {
+          const int cols = std::min(nr, nc - jr);
+          const float* bp = pb + static_cast<int64_t>(jr) * kc;
+          for (int ir = 0; ir < mc; ir += mr) {
+            const int rows = std::min(mr, mc - ir);
+            const float* ap = pa + static_cast<int64_t>(ir) * kc;
+            float* cp = c + static_cast<int64_t>(ic + ir) * ldc + jc + jr;
+            if (rows == mr && cols == nr) {
+              K.ukr(kc, ap, bp, cp, ldc, be);
+            } else {
+              K.ukr(kc, ap, bp, tmp, nr, 0.0f);
+              for (int r = 0; r < rows; ++r) {
+                float* cr = cp + static_cast<int64_t>(r) * ldc;
+                const float* tr = tmp + r * nr;
+                if (be == 0.0f)
+                  for (int j = 0; j < cols; ++j) cr[j] = tr[j];
+                else if (be == 1.0f)
+                  for (int j = 0; j < cols; ++j) cr[j] += tr[j];
+                else
+                  for (int j = 0; j < cols; ++j) cr[j] = be * cr[j] + tr[j];
+              }
+            }
+          }
+        }
+      }
+    }
+  }
+}
+
+}  // namespace
+
+const char* gemm_simd() { return kernel().name; }
+
+void sgemm_serial(bool ta, bool tb, int m, int n, int k, float alpha, const float* a, int lda, const float* b,
+                  int ldb, float beta, float* c, int ldc) {
+  gemm_block(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+}
+
+void sgemm(bool ta, bool tb, int m, int n, int k, float alpha, const float* a, int lda, const float* b, int ldb,
+           float beta, float* c, int ldc) {
+  if (m <= 0 || n <= 0) return;
+  const int T = in_parallel_region() ? 1 : num_threads();
+  const double work = static_cast<double>(m) * n * std::max(k, 1);
+  if (T == 1 || k <= 0 || alpha == 0.0f || work < 96.0 * 96 * 96) {
+    gemm_block(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+    return;
+  }
+  const Kernel& K = kernel();
+  const int tilesM = (m + K.mr - 1) / K.mr;
+  const int tilesN = (n + K.nr - 1) / K.nr;
+
+  // Split C into column blocks (each thread packs its own B block and reuses it over all of A), or
+  // into row blocks when C is tall; each part is an independent sub-GEMM with its own scratch.
+  auto split = [&](int tiles, int unit, int extent, bool cols) {
+    const int parts = std::min(T, tiles);
+    // Spread tiles evenly, in units of whole micro-tiles.
+    parallel_for(parts, [&](int part, int) {
+      const int t0 = static_cast<int>(static_cast<int64_t>(tiles) * part / parts);
+      const int t1 = static_cast<int>(static_cast<int64_t>(tiles) * (part + 1) / parts);
+      const int b0 = t0 * unit;
+      const int b1 = std::min(extent, t1 * unit);
+      if (b0 >= b1) return;
+      if (cols) {
+        const float* bs = tb ? b + static_cast<int64_t>(b0) * ldb : b + b0;
+        gemm_block(ta, tb, m, b1 - b0, k, alpha, a, lda, bs, ldb, beta, c + b0, ldc);
+      } else {
+        const float* as = ta ? a + b0 : a + static_cast<int64_t>(b0) * lda;
+        gemm_block(ta, tb, b1 - b0, n, k, alpha, as, lda, b, ldb, beta, c + static_cast<int64_t>(b0) * ldc, ldc);
+      }
+    });
+  };
+
+  if (tilesN >= 2 * T || (tilesN >= T && tilesN >= tilesM)) {
+    split(tilesN, K.nr, n, true);
+  } else if (tilesM >= 2 * T || tilesM >= T) {
+    split(tilesM, K.mr, m, false);
+  } else if (k >= 4 * K.kc) {
+    // C is tiny but k is long (e.g. a weight gradient summed over a batch): split k, each
+    // thread accumulates a private m×n partial, then sum them into C.
+    const int64_t mn = static_cast<int64_t>(m) * n;
+    float* partial = tl_scratch.partial.get(static_cast<size_t>(mn) * T);
+    parallel_for(T, [&](int part, int) {
+      const int k0 = static_cast<int>(static_cast<int64_t>(k) * part / T);
+      const int k1 = static_cast<int>(static_cast<int64_t>(k) * (part + 1) / T);
+      const float* as = ta ? a + static_cast<int64_t>(k0) * lda : a + k0;
+      const float* bs = tb ? b + k0 : b + static_cast<int64_t>(k0) * ldb;
+      gemm_block(ta, tb, m, n, k1 - k0, alpha, as, lda, bs, ldb, 0.0f, partial + mn * part, n);
+    });
+    for (int i = 0; i < m; ++i) {
+      float* cr = c + static_cast<int64_t>(i) * ldc;
+      for (int j = 0; j < n; ++j) {
+        float sum = 0.0f;
+        for (int t = 0; t < T; ++t) sum += partial[mn * t + static_cast<int64_t>(i) * n + j];
+        cr[j] = beta == 0.0f ? sum : beta * cr[j] + sum;
+      }
+    }
+  } else {
+    gemm_block(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+  }
+}
+
+}  // namespace stride

@@ -1,0 +1,35 @@
+// Convolution, pooling and optimizer kernels on caller-owned row-major float buffers.
+// Geometry conventions are those of src/backend/backend.ts (everything in 3 spatial dims).
+#pragma once
+
+#include <cstdint>
+
+namespace stride {
+
+struct ConvGeom {
+  int n, cIn, cOut, groups;
+  int in[3], out[3], k[3], s[3], p[3], d[3];
+};
+
+struct PoolGeom {
+  int planes;
+  int in[3], out[3], k[3], s[3], p[3], d[3];
+};
+
+void conv_forward(const ConvGeom& g, const float* x, const float* w, const float* bias, float* y);
+void conv_backward_input(const ConvGeom& g, const float* dy, const float* w, float* dx);
+void conv_backward_weight(const ConvGeom& g, const float* x, const float* dy, float* dw, float* db);
+
+void max_pool_forward(const PoolGeom& g, const float* x, float* y, int32_t* idx);
+void max_pool_backward(const PoolGeom& g, const float* dy, const int32_t* idx, float* dx);
+void avg_pool_forward(const PoolGeom& g, const float* x, float* y, bool count_include_pad);
+void avg_pool_backward(const PoolGeom& g, const float* dy, float* dx, bool count_include_pad);
+
+struct AdamOptions {
+  double lr, beta1, beta2, eps, weight_decay;
+  bool decoupled;
+  int step;
+};
+void adam_step(int64_t n, float* p, const float* grad, float* m, float* v, float* v_max, const AdamOptions& o);
+
+}  // namespace stride

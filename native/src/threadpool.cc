@@ -1,0 +1,156 @@
+#include "threadpool.h"
+
+#include <algorithm>
+#include <atomic>
+#include <condition_variable>
+#include <cstdlib>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#if defined(__x86_64__) || defined(_M_X64) || defined(__i386__)
+#include <immintrin.h>
+#define STRIDE_PAUSE() _mm_pause()
+#else
+#define STRIDE_PAUSE() ((void)0)
+#endif
+
+namespace stride {
+namespace {
+
+thread_local bool tl_in_pool = false;
+
+class Pool {
+ public:
+  explicit Pool(int size) : size_(size), active_threads_(size) {
+    for (int i = 1; i < size_; ++i) workers_.emplace_back([this, i] { worker(i); });
+  }
+
+  int size() const { return size_; }
+  int active() const { return active_threads_.load(std::memory_order_relaxed); }
+  void set_active(int n) { active_threads_.store(std::clamp(n, 1, size_), std::memory_order_relaxed); }
+
+  void run(int tasks, const std::function<void(int, int)>& fn) {
+    const int threads = std::min(active(), tasks);
+    if (threads <= 1 || tl_in_pool) {
+      for (int t = 0; t < tasks; ++t) fn(t, 0);
+      return;
+    }
+    std::unique_lock<std::mutex> busy(busy_, std::try_to_lock);
+    if (!busy.owns_lock()) {  // another thread is using the pool: do the work here
+      for (int t = 0; t < tasks; ++t) fn(t, 0);
+      return;
+    }
+    {
+      std::lock_guard<std::mutex> lk(mu_);
+      job_ = &fn;
+      tasks_ = tasks;
+      next_.store(0, std::memory_order_relaxed);
+      participants_ = threads - 1;  // workers 1..threads-1 join in
+      remaining_.store(threads - 1, std::memory_order_relaxed);
+      generation_.fetch_add(1, std::memory_order_release);
+    }
+    cv_.notify_all();
+    tl_in_pool = true;
+    drain(fn, 0);
+    tl_in_pool = false;
+    // Every participant must check in before fn (owned by our caller) may go away.
+    for (int spin = 0; spin < 50000 && remaining_.load(std::memory_order_acquire) != 0; ++spin) STRIDE_PAUSE();
+    if (remaining_.load(std::memory_order_acquire) != 0) {
+      std::unique_lock<std::mutex> lk(mu_);
+      done_cv_.wait(lk, [this] { return remaining_.load(std::memory_order_acquire) == 0; });
+    }
+  }
+
+ private:
+  void drain(const std::function<void(int, int)>& fn, int thread) {
+    for (;;) {
+      const int t = next_.fetch_add(1, std::memory_order_relaxed);
+      if (t >= tasks_) break;
+      fn(t, thread);
+    }
+  }
+
+  void worker(int id) {
+    tl_in_pool = true;
+    uint64_t seen = 0;
+    for (;;) {
+      // Spin briefly for the next job (kernels come in bursts), then sleep on the condition variable.
+      for (int spin = 0; spin < 4000 && generation_.load(std::memory_order_acquire) == seen; ++spin) STRIDE_PAUSE();
+      const std::function<void(int, int)>* job;
+      {
+        std::unique_lock<std::mutex> lk(mu_);
+        cv_.wait(lk, [&] { return generation_.load(std::memory_order_acquire) != seen; });
+        seen = generation_.load(std::memory_order_acquire);
+        if (id > participants_) continue;  // not needed for this job
+        job = job_;
+      }
+      drain(*job, id);
+      if (remaining_.fetch_sub(1, std::memory_order_acq_rel) == 1) {
+        std::lock_guard<std::mutex> lk(mu_);
+        done_cv_.notify_one();
+      }
+    }
+  }
+
+  const int size_;
+  std::atomic<int> active_threads_;
+  std::vector<std::thread> workers_;
+  std::mutex busy_;  // held by the thread that owns the current job
+  std::mutex mu_;
+  std::condition_variable cv_, done_cv_;
+  std::atomic<uint64_t> generation_{0};
+  const std::function<void(int, int)>* job_ = nullptr;
+  int tasks_ = 0;
+  int participants_ = 0;
+  std::atomic<int> remaining_{0};
+  std::atomic<int> next_{0};
+};
+
+int initial_size() {
+  if (const char* env = std::getenv("STRIDE_NUM_THREADS")) {
+    const int n = std::atoi(env);
+    if (n >= 1) return std::min(n, 256);
+  }
+  const unsigned hc = std::thread::hardware_concurrency();
+  return hc == 0 ? 1 : static_cast<int>(std::min(hc, 256u));
+}
+
+Pool& pool() {
+  // Leaked on purpose: joining threads from a static destructor at process exit can deadlock
+  // when Node tears the addon down; the OS reclaims the threads.
+  static Pool* p = new Pool(initial_size());
+  return *p;
+}
+
+}  // namespace
+
+int pool_size() { return pool().size(); }
+bool in_parallel_region() { return tl_in_pool; }
+int num_threads() { return pool().active(); }
+void set_num_threads(int n) { pool().set_active(n); }
+
+void parallel_for(int tasks, const std::function<void(int, int)>& fn) {
+  if (tasks <= 0) return;
+  pool().run(tasks, fn);
+}
+
+void parallel_range(int64_t n, int64_t grain, const std::function<void(int64_t, int64_t, int)>& fn) {
+  if (n <= 0) return;
+  grain = std::max<int64_t>(grain, 1);
+  const int threads = tl_in_pool ? 1 : num_threads();
+  const int64_t units = (n + grain - 1) / grain;
+  const int parts = static_cast<int>(std::min<int64_t>(threads, units));
+  if (parts <= 1) {
+    fn(0, n, 0);
+    return;
+  }
+  const int64_t per = (units + parts - 1) / parts * grain;
+  parallel_for(parts, [&](int part, int thread) {
+    const int64_t b = part * per;
+    const int64_t e = std::min(n, b + per);
+    if (b < e) fn(b, e, thread);
+  });
+}
+
+}  // namespace stride

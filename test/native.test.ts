@@ -1,0 +1,331 @@
+/**
+ * The native backend against the js reference, kernel by kernel, on random geometries.
+ * When the addon is not built the tests skip (a failed build must not turn CI red); when it is
+ * there, any disagreement fails.
+ */
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import type { Backend, ConvGeometry, PoolGeometry } from '../src/backend/backend.js';
+import { jsBackend as J } from '../src/backend/js/index.js';
+import { createNativeBackend, nativeLoadError, setNativeThreads } from '../src/backend/native/index.js';
+
+const N: Backend | null = createNativeBackend();
+const skipMsg = () =>
+  `native addon not available (${nativeLoadError() ?? 'unknown reason'}): run npm install`;
+
+function rng(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => {
+    s = (s + 0x6d2b79f5) >>> 0;
+    let t = s;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+const randArray = (r: () => number, len: number) => Float32Array.from({ length: len }, () => r() * 2 - 1);
+const randInt = (r: () => number, lo: number, hi: number) => lo + Math.floor(r() * (hi - lo + 1));
+const prod = (s: readonly number[]) => s.reduce((a, b) => a * b, 1);
+
+/** Relative 1e-4 (absolute near 0), NaN matches NaN. */
+function assertClose(actual: ArrayLike<number>, expected: ArrayLike<number>, what: string, tol = 1e-4) {
+  assert.equal(actual.length, expected.length, `${what}: length`);
+  for (let i = 0; i < expected.length; i++) {
+    const a = actual[i];
+    const e = expected[i];
+    if (a === e || (Number.isNaN(a) && Number.isNaN(e))) continue;
+    if (!(Math.abs(a - e) <= tol * (1 + Math.abs(e)))) assert.fail(`${what}: [${i}] native ${a}, js ${e}`);
+  }
+}
+
+/** Runs the body with 1 thread and then with the full pool, so both code paths are compared. */
+function bothThreadCounts(body: (threads: string) => void) {
+  const full = N!.info().threads;
+  try {
+    setNativeThreads(1);
+    body('1 thread');
+  } finally {
+    setNativeThreads(full);
+  }
+  body(`${full} threads`);
+}
+
+test('native: info reports the backend, SIMD level and threads', (t) => {
+  if (!N) return t.skip(skipMsg());
+  const info = N.info();
+  assert.equal(info.backend, 'native');
+  assert.ok(['avx512', 'avx2', 'sse2', 'scalar'].includes(info.simd), info.simd);
+  assert.ok(info.threads >= 1);
+});
+
+test('native gemm = js gemm: transposes, alpha/beta, leading dims, edge tiles, large and skinny shapes', (t) => {
+  if (!N) return t.skip(skipMsg());
+  const r = rng(11);
+  const shapes = [
+    [1, 1, 1],
+    [5, 7, 3],
+    [13, 33, 17],
+    [12, 32, 384],
+    [100, 70, 300],
+    [257, 129, 520],
+    [30, 1000, 40],
+    [500, 20, 700],
+    [8, 9, 5000],
+    [3, 2, 0],
+  ];
+  bothThreadCounts((threads) => {
+    for (const [m, n, k] of shapes)
+      for (const tA of [false, true])
+        for (const tB of [false, true])
+          for (const [alpha, beta] of [
+            [1, 0],
+            [0.5, 1],
+            [-2, 0.3],
+          ]) {
+            const lda = (tA ? m : k) + randInt(r, 0, 2) || 1;
+            const ldb = (tB ? k : n) + randInt(r, 0, 2) || 1;
+            const ldc = n + randInt(r, 0, 2);
+            const a = randArray(r, (tA ? k : m) * lda);
+            const b = randArray(r, (tB ? n : k) * ldb);
+            const c = randArray(r, m * ldc);
+            const cn = c.slice();
+            J.gemm(tA, tB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+            N.gemm(tA, tB, m, n, k, alpha, a, lda, b, ldb, beta, cn, ldc);
+            assertClose(cn, c, `gemm ${m}×${n}×${k} tA=${tA} tB=${tB} α=${alpha} β=${beta} (${threads})`);
+          }
+  });
+});
+
+test('native gemm: beta = 0 ignores NaN in C, works on subarray views, rejects short buffers', (t) => {
+  if (!N) return t.skip(skipMsg());
+  const buf = new Float32Array(64).fill(NaN);
+  const a = buf.subarray(3, 3 + 6).fill(1); // 2×3 at a byte offset
+  const b = Float32Array.from([1, 2, 3, 4, 5, 6]); // 3×2
+  const c = buf.subarray(20, 24); // NaN-filled output view
+  N.gemm(false, false, 2, 2, 3, 1, a, 3, b, 2, 0, c, 2);
+  assert.deepEqual([...c], [9, 12, 9, 12]);
+  assert.ok(Number.isNaN(buf[19]) && Number.isNaN(buf[24]), 'wrote outside the view');
+  assert.throws(
+    () => N.gemm(false, false, 4, 4, 4, 1, new Float32Array(15), 4, b, 4, 0, c, 4),
+    /stride native/,
+  );
+});
+
+function convOutSize(inS: number, k: number, s: number, pb: number, pa: number, d: number) {
+  return Math.floor((inS + pb + pa - d * (k - 1) - 1) / s) + 1;
+}
+
+function randomConvGeometry(r: () => number, nd: 1 | 2 | 3, big = false): ConvGeometry {
+  const groups = randInt(r, 1, 3);
+  const g: ConvGeometry = {
+    n: randInt(r, 1, big ? 9 : 3),
+    cIn: groups * randInt(r, 1, big ? 6 : 3),
+    cOut: groups * randInt(r, 1, big ? 20 : 3),
+    groups,
+    inSize: [1, 1, 1],
+    outSize: [1, 1, 1],
+    kernel: [1, 1, 1],
+    stride: [1, 1, 1],
+    padBefore: [0, 0, 0],
+    dilation: [1, 1, 1],
+  };
+  for (let i = 3 - nd; i < 3; i++) {
+    for (;;) {
+      const inS = randInt(r, 1, nd === 3 ? 7 : big ? 30 : 11);
+      const k = randInt(r, 1, 5);
+      const s = randInt(r, 1, 3);
+      const d = randInt(r, 1, 2);
+      const pb = randInt(r, 0, 2);
+      const pa = randInt(r, 0, 2);
+      const o = convOutSize(inS, k, s, pb, pa, d);
+      if (o < 1) continue;
+      g.inSize[i] = inS;
+      g.kernel[i] = k;
+      g.stride[i] = s;
+      g.dilation[i] = d;
+      g.padBefore[i] = pb;
+      g.outSize[i] = o;
+      break;
+    }
+  }
+  return g;
+}
+
+for (const nd of [1, 2, 3] as const) {
+  test(`native conv${nd}d = js conv${nd}d: forward, backward-input, backward-weight`, (t) => {
+    if (!N) return t.skip(skipMsg());
+    const r = rng(40 + nd);
+    bothThreadCounts((threads) => {
+      for (let trial = 0; trial < 30; trial++) {
+        const g = randomConvGeometry(r, nd, trial % 3 === 0);
+        const nx = g.n * g.cIn * prod(g.inSize);
+        const nw = g.cOut * (g.cIn / g.groups) * prod(g.kernel);
+        const ny = g.n * g.cOut * prod(g.outSize);
+        const x = randArray(r, nx);
+        const w = randArray(r, nw);
+        const bias = trial % 2 ? randArray(r, g.cOut) : null;
+        const dy = randArray(r, ny);
+        const what = `conv${nd}d ${JSON.stringify(g)} (${threads})`;
+        const [yj, yn] = [new Float32Array(ny), new Float32Array(ny).fill(NaN)];
+        J.convForward(g, x, w, bias, yj);
+        N.convForward(g, x, w, bias, yn);
+        assertClose(yn, yj, `${what} forward`);
+        const [dxj, dxn] = [new Float32Array(nx), new Float32Array(nx).fill(NaN)];
+        J.convBackwardInput(g, dy, w, dxj);
+        N.convBackwardInput(g, dy, w, dxn);
+        assertClose(dxn, dxj, `${what} backward-input`);
+        const [dwj, dwn] = [new Float32Array(nw), new Float32Array(nw).fill(NaN)];
+        const [dbj, dbn] = [new Float32Array(g.cOut), new Float32Array(g.cOut).fill(NaN)];
+        J.convBackwardWeight(g, x, dy, dwj, dbj);
+        N.convBackwardWeight(g, x, dy, dwn, trial % 2 ? dbn : null);
+        assertClose(dwn, dwj, `${what} backward-weight`);
+        if (trial % 2) assertClose(dbn, dbj, `${what} backward-bias`);
+      }
+    });
+  });
+}
+
+test('native conv2d = js on a LeNet/MNIST-sized layer (batched im2col path)', (t) => {
+  if (!N) return t.skip(skipMsg());
+  const r = rng(5);
+  const g: ConvGeometry = {
+    n: 16,
+    cIn: 8,
+    cOut: 16,
+    groups: 1,
+    inSize: [1, 28, 28],
+    outSize: [1, 28, 28],
+    kernel: [1, 3, 3],
+    stride: [1, 1, 1],
+    padBefore: [0, 1, 1],
+    dilation: [1, 1, 1],
+  };
+  const x = randArray(r, 16 * 8 * 784);
+  const w = randArray(r, 16 * 8 * 9);
+  const bias = randArray(r, 16);
+  const dy = randArray(r, 16 * 16 * 784);
+  const [yj, yn] = [new Float32Array(dy.length), new Float32Array(dy.length)];
+  J.convForward(g, x, w, bias, yj);
+  N.convForward(g, x, w, bias, yn);
+  assertClose(yn, yj, 'forward');
+  const [dxj, dxn] = [new Float32Array(x.length), new Float32Array(x.length)];
+  J.convBackwardInput(g, dy, w, dxj);
+  N.convBackwardInput(g, dy, w, dxn);
+  assertClose(dxn, dxj, 'backward-input');
+  const [dwj, dwn, dbj, dbn] = [
+    new Float32Array(w.length),
+    new Float32Array(w.length),
+    new Float32Array(16),
+    new Float32Array(16),
+  ];
+  J.convBackwardWeight(g, x, dy, dwj, dbj);
+  N.convBackwardWeight(g, x, dy, dwn, dbn);
+  assertClose(dwn, dwj, 'backward-weight', 2e-4);
+  assertClose(dbn, dbj, 'backward-bias', 2e-4);
+});
+
+function poolOutSize(inS: number, k: number, s: number, p: number, d: number, ceil: boolean) {
+  const span = inS + 2 * p - d * (k - 1) - 1;
+  let o = (ceil ? Math.ceil(span / s) : Math.floor(span / s)) + 1;
+  if (ceil && (o - 1) * s >= inS + p) o--;
+  return o;
+}
+
+function randomPoolGeometry(r: () => number, nd: 1 | 2 | 3, ceil: boolean, dilated: boolean): PoolGeometry {
+  const g: PoolGeometry = {
+    planes: randInt(r, 1, 40),
+    inSize: [1, 1, 1],
+    outSize: [1, 1, 1],
+    kernel: [1, 1, 1],
+    stride: [1, 1, 1],
+    padding: [0, 0, 0],
+    dilation: [1, 1, 1],
+  };
+  for (let i = 3 - nd; i < 3; i++) {
+    for (;;) {
+      const inS = randInt(r, 1, nd === 3 ? 7 : 14);
+      const k = randInt(r, 1, 4);
+      const s = randInt(r, 1, 3);
+      const d = dilated ? randInt(r, 1, 2) : 1;
+      const p = randInt(r, 0, Math.floor(k / 2));
+      const o = poolOutSize(inS, k, s, p, d, ceil);
+      if (o < 1) continue;
+      g.inSize[i] = inS;
+      g.kernel[i] = k;
+      g.stride[i] = s;
+      g.dilation[i] = d;
+      g.padding[i] = p;
+      g.outSize[i] = o;
+      break;
+    }
+  }
+  return g;
+}
+
+for (const nd of [1, 2, 3] as const) {
+  test(`native pool${nd}d = js pool${nd}d: max (values, indices, backward), avg (both countIncludePad), ceilMode`, (t) => {
+    if (!N) return t.skip(skipMsg());
+    const r = rng(70 + nd);
+    bothThreadCounts((threads) => {
+      for (let trial = 0; trial < 40; trial++) {
+        const ceil = trial % 2 === 1;
+        const g = randomPoolGeometry(r, nd, ceil, trial % 4 < 2);
+        const nx = g.planes * prod(g.inSize);
+        const ny = g.planes * prod(g.outSize);
+        const x = randArray(r, nx);
+        if (trial % 5 === 0) x[randInt(r, 0, nx - 1)] = NaN;
+        const dy = randArray(r, ny);
+        const what = `pool ${JSON.stringify(g)} (${threads})`;
+        const [yj, yn] = [new Float32Array(ny), new Float32Array(ny)];
+        const [ij, inn] = [new Int32Array(ny), new Int32Array(ny)];
+        J.maxPoolForward(g, x, yj, ij);
+        N.maxPoolForward(g, x, yn, inn);
+        assertClose(yn, yj, `${what} max forward`);
+        assert.deepEqual(inn, ij, `${what} max indices`);
+        const [dxj, dxn] = [new Float32Array(nx), new Float32Array(nx).fill(NaN)];
+        J.maxPoolBackward(g, dy, ij, dxj);
+        N.maxPoolBackward(g, dy, ij, dxn);
+        assertClose(dxn, dxj, `${what} max backward`);
+        const xa = x.map((v) => (Number.isNaN(v) ? 0.5 : v));
+        for (const cip of [false, true]) {
+          J.avgPoolForward(g, xa, yj, cip);
+          N.avgPoolForward(g, xa, yn, cip);
+          assertClose(yn, yj, `${what} avg forward cip=${cip}`);
+          dxn.fill(NaN);
+          J.avgPoolBackward(g, dy, dxj, cip);
+          N.avgPoolBackward(g, dy, dxn, cip);
+          assertClose(dxn, dxj, `${what} avg backward cip=${cip}`);
+        }
+      }
+    });
+  });
+}
+
+test('native adamStep = js adamStep: Adam, AdamW, amsgrad, several steps, large and small tensors', (t) => {
+  if (!N) return t.skip(skipMsg());
+  const r = rng(99);
+  for (const n of [7, 100_003])
+    for (const decoupled of [false, true])
+      for (const amsgrad of [false, true]) {
+        const p = randArray(r, n);
+        const state = () => ({
+          p: p.slice(),
+          m: new Float32Array(n),
+          v: new Float32Array(n),
+          vMax: amsgrad ? new Float32Array(n) : null,
+        });
+        const sj = state();
+        const sn = state();
+        for (let step = 1; step <= 4; step++) {
+          const grad = randArray(r, n);
+          const o = { lr: 0.01, beta1: 0.9, beta2: 0.99, eps: 1e-8, weightDecay: 0.05, decoupled, step };
+          J.adamStep(sj.p, grad, sj.m, sj.v, sj.vMax, o);
+          N.adamStep(sn.p, grad, sn.m, sn.v, sn.vMax, o);
+        }
+        const what = `adam n=${n} decoupled=${decoupled} amsgrad=${amsgrad}`;
+        assertClose(sn.p, sj.p, `${what} p`);
+        assertClose(sn.m, sj.m, `${what} m`);
+        assertClose(sn.v, sj.v, `${what} v`);
+        if (sn.vMax) assertClose(sn.vMax, sj.vMax!, `${what} vMax`);
+      }
+});

@@ -1,0 +1,81 @@
+/** The two benchmark models (issue: m1 = seed 000's SimpleCNN, m2 = the student notebook's SmallCNN). */
+import * as st from '../src/node.js';
+
+const { nn } = st;
+
+export function simpleCNN(): st.nn.Sequential {
+  return new nn.Sequential(
+    new nn.Conv2d(1, 32, { kernelSize: 2, padding: 1 }),
+    new nn.ReLU(),
+    new nn.Conv2d(32, 64, { kernelSize: 2, padding: 1 }),
+    new nn.MaxPool2d(2),
+    new nn.Flatten(),
+    new nn.Linear(14400, 128),
+    new nn.ReLU(),
+    new nn.Linear(128, 10),
+  );
+}
+
+export function smallCNN(): st.nn.Sequential {
+  return new nn.Sequential(
+    new nn.Conv2d(1, 8, { kernelSize: 3, padding: 1 }),
+    new nn.ReLU(),
+    new nn.MaxPool2d(2),
+    new nn.Conv2d(8, 16, { kernelSize: 3, padding: 1 }),
+    new nn.ReLU(),
+    new nn.MaxPool2d(2),
+    new nn.Flatten(),
+    new nn.Linear(784, 10),
+  );
+}
+
+export interface Throughput {
+  trainImgS: number;
+  inferImgS: number;
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)];
+}
+
+/**
+ * Training images/s (forward + backward + Adam step on MNIST-shaped random data) and inference
+ * images/s (batch 1000, no grad): median over `repeats` timed windows after a warm-up.
+ */
+export function benchModel(
+  build: () => st.nn.Sequential,
+  trainBatch: number,
+  options: { repeats: number; stepsPerWindow: number; inferBatches: number },
+): Throughput {
+  st.manualSeed(0);
+  const model = build();
+  const optimizer = new st.optim.Adam(model.parameters(), { lr: 1e-3 });
+  const x = st.rand([trainBatch, 1, 28, 28]);
+  const y = st.randint(0, 10, [trainBatch]);
+  const step = (): void => {
+    optimizer.zeroGrad();
+    const loss = st.F.crossEntropy(model.forward(x), y);
+    loss.backward();
+    optimizer.step();
+  };
+  model.train();
+  for (let i = 0; i < 2; i++) step(); // warm-up: JIT, scratch buffers, thread pool
+  const train: number[] = [];
+  for (let r = 0; r < options.repeats; r++) {
+    const t0 = performance.now();
+    for (let i = 0; i < options.stepsPerWindow; i++) step();
+    train.push((options.stepsPerWindow * trainBatch) / ((performance.now() - t0) / 1000));
+  }
+
+  model.eval();
+  const xi = st.rand([1000, 1, 28, 28]);
+  st.noGrad(() => model.forward(xi));
+  const infer: number[] = [];
+  for (let r = 0; r < options.repeats; r++) {
+    const t0 = performance.now();
+    for (let i = 0; i < options.inferBatches; i++) st.noGrad(() => model.forward(xi));
+    infer.push((options.inferBatches * 1000) / ((performance.now() - t0) / 1000));
+  }
+  return { trainImgS: median(train), inferImgS: median(infer) };
+}

@@ -28,7 +28,7 @@ abstract class AdamBase extends Optimizer<AdamOptions> {
   private negGrad: Float32Array | null = null;
 
   protected constructor(
-    private readonly label: string,
+    label: string,
     private readonly decoupled: boolean,
     params: ParamsInput<AdamOptions>,
     options: Partial<AdamOptions>,
@@ -47,12 +47,12 @@ abstract class AdamBase extends Optimizer<AdamOptions> {
   protected override validateGroup(g: ParamGroup<AdamOptions>): void {
     super.validateGroup(g);
     if (!Array.isArray(g.betas) || g.betas.length !== 2) {
-      throw new Error(`${this.label}: betas must be a pair [beta1, beta2], got ${JSON.stringify(g.betas)}`);
+      throw new Error(`${this.name}: betas must be a pair [beta1, beta2], got ${JSON.stringify(g.betas)}`);
     }
-    checkBeta(this.label, 'betas[0]', g.betas[0]);
-    checkBeta(this.label, 'betas[1]', g.betas[1]);
-    checkNonNegative(this.label, 'eps', g.eps);
-    checkNonNegative(this.label, 'weightDecay', g.weightDecay);
+    checkBeta(this.name, 'betas[0]', g.betas[0]);
+    checkBeta(this.name, 'betas[1]', g.betas[1]);
+    checkNonNegative(this.name, 'eps', g.eps);
+    checkNonNegative(this.name, 'weightDecay', g.weightDecay);
   }
 
   protected update(p: Float32Array, grad: Float32Array, state: ParamState, g: ParamGroup<AdamOptions>): void {

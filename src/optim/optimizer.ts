@@ -41,7 +41,7 @@ export abstract class Optimizer<O extends { lr: number } = { lr: number }> {
   private lastBackward = backwardCount();
 
   protected constructor(
-    private readonly name: string,
+    protected readonly name: string,
     params: ParamsInput<O>,
     defaults: O,
   ) {
@@ -254,7 +254,12 @@ export abstract class Optimizer<O extends { lr: number } = { lr: number }> {
       for (const [k, v] of Object.entries(entry)) {
         if (typeof v === 'number') st[k] = v;
         else {
-          const data = v instanceof Tensor ? v.data : ArrayBuffer.isView(v) ? (v as Float32Array) : null;
+          // A Tensor, a typed array, or a Tensor that lost its class (structuredClone, a worker).
+          const data = ArrayBuffer.isView(v)
+            ? (v as Float32Array)
+            : typeof v === 'object' && v !== null && ArrayBuffer.isView((v as Tensor).data)
+              ? (v as Tensor).data
+              : null;
           if (data === null || data.length !== p.numel()) {
             throw new Error(
               `${where}: state '${k}' of parameter ${key} should have ${p.numel()} elements (shape [${p.shape}]), ` +

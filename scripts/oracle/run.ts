@@ -35,7 +35,7 @@ export interface OracleFile {
 }
 
 /** Tries to make the native backend available (the Node entry registers it when it exists). */
-async function registerNative(): Promise<void> {
+export async function registerNative(): Promise<void> {
   try {
     await import('../../src/node.js' as string);
     return;

@@ -1,0 +1,152 @@
+/**
+ * Containers: Sequential (children run in order) and ModuleList (children held for a custom
+ * forward). Children are registered under '0', '1', ... (or the given names), which become the
+ * stateDict prefixes PyTorch uses (`features.2.running_mean`), and are readable as `seq[2]`.
+ */
+import type { Tensor } from '../tensor/tensor.js';
+import { Module, annotateError, typeName } from './module.js';
+import { ShapeError } from './errors.js';
+
+function checkModule(where: string, m: unknown, i: number | string): Module {
+  if (!(m instanceof Module)) {
+    const got = m === null ? 'null' : typeof m === 'object' ? typeName(m as object) : typeof m;
+    throw new TypeError(`${where}: argument ${i} must be a Module, got ${got}`);
+  }
+  return m;
+}
+
+function indexOf(where: string, index: number, length: number): number {
+  if (!Number.isInteger(index) || index < -length || index >= length) {
+    throw new RangeError(`${where}: index ${index} is out of range for ${length} modules`);
+  }
+  return index < 0 ? index + length : index;
+}
+
+/** Shape-preserving layers that Sequential's notes may look past to find a Flatten. */
+function isReshaper(m: Module): boolean {
+  const t = typeName(m);
+  return t === 'Flatten' || t === 'Unflatten';
+}
+
+export class Sequential extends Module {
+  [index: number]: Module;
+
+  /** `new Sequential(a, b, c)` or, with names, `new Sequential({ conv: a, relu: b })`. */
+  constructor(...modules: Module[] | [Record<string, Module>]) {
+    super();
+    if (modules.length === 1 && !(modules[0] instanceof Module) && typeof modules[0] === 'object') {
+      for (const [name, m] of Object.entries(modules[0] as Record<string, Module>)) {
+        this.registerModule(name, checkModule('Sequential', m, name));
+      }
+    } else {
+      (modules as Module[]).forEach((m, i) => this.append(checkModule('Sequential', m, i)));
+    }
+  }
+
+  get length(): number {
+    return this._modules.size;
+  }
+
+  /** The i-th module (negative counts from the end). */
+  at(index: number): Module {
+    return [...this._modules.values()][indexOf('Sequential.at', index, this.length)];
+  }
+
+  append(module: Module): this {
+    const i = this.length;
+    this.registerModule(String(i), checkModule('Sequential.append', module, 0));
+    Object.defineProperty(this, i, { value: module, enumerable: false, configurable: true, writable: true });
+    return this;
+  }
+
+  [Symbol.iterator](): Iterator<Module> {
+    return this._modules.values();
+  }
+
+  /**
+   * Runs the children in order. It keeps their output shapes so that a failing layer's error can
+   * say where its input came from: `5 (Linear): expected 14400 input features, got 12544 (...);
+   * the previous layer 4 (Flatten) gives [128, 12544] from 3 (MaxPool2d)'s output 64×14×14`.
+   */
+  override forward(input: Tensor): Tensor {
+    const entries = [...this._modules];
+    const shapes: (readonly number[])[] = [];
+    let x = input;
+    for (let i = 0; i < entries.length; i++) {
+      const m = entries[i][1];
+      try {
+        x = m.forward(x);
+      } catch (e) {
+        throw this.explain(annotateError(e, m), i, entries, input.shape, shapes);
+      }
+      shapes.push(x.shape);
+    }
+    return x;
+  }
+
+  private explain(
+    e: unknown,
+    i: number,
+    entries: [string, Module][],
+    inputShape: readonly number[],
+    shapes: (readonly number[])[],
+  ): unknown {
+    const failed = annotateError(e, this); // prefixes the child's name
+    if (!(failed instanceof ShapeError) || failed.path.length !== 1) return failed;
+    // Look back past layers that keep the shape (ReLU, Dropout, ...) for a Flatten/Unflatten.
+    let j = i - 1;
+    while (j >= 0 && !isReshaper(entries[j][1]) && shapesEqual(shapes[j], j > 0 ? shapes[j - 1] : inputShape))
+      j--;
+    if (j < 0 || !isReshaper(entries[j][1])) return failed;
+    failed.addNote({
+      layer: { path: [entries[j][0]], type: typeName(entries[j][1]) },
+      shape: shapes[j],
+      from: j > 0 ? { path: [entries[j - 1][0]], type: typeName(entries[j - 1][1]) } : null,
+      fromShape: j > 0 ? shapes[j - 1] : inputShape,
+    });
+    return failed;
+  }
+}
+
+function shapesEqual(a: readonly number[], b: readonly number[]): boolean {
+  return a.length === b.length && a.every((v, k) => v === b[k]);
+}
+
+/** A list of modules, registered so their parameters train and save; you write the forward. */
+export class ModuleList extends Module {
+  [index: number]: Module;
+
+  constructor(modules: Iterable<Module> = []) {
+    super();
+    let i = 0;
+    for (const m of modules) this.append(checkModule('ModuleList', m, i++));
+  }
+
+  get length(): number {
+    return this._modules.size;
+  }
+
+  at(index: number): Module {
+    return [...this._modules.values()][indexOf('ModuleList.at', index, this.length)];
+  }
+
+  append(module: Module): this {
+    const i = this.length;
+    this.registerModule(String(i), checkModule('ModuleList.append', module, 0));
+    Object.defineProperty(this, i, { value: module, enumerable: false, configurable: true, writable: true });
+    return this;
+  }
+
+  extend(modules: Iterable<Module>): this {
+    for (const m of modules) this.append(m);
+    return this;
+  }
+
+  [Symbol.iterator](): Iterator<Module> {
+    return this._modules.values();
+  }
+
+  override forward(): Tensor {
+    throw new Error("ModuleList has no forward(): iterate over it in your own module's forward");
+  }
+}

@@ -104,7 +104,7 @@ function convNd(
   const n = input.shape[0];
   const cIn = input.shape[1];
   const cOut = weight.shape[0];
-  checkGroups(op, groups, cIn, cOut, 'output channels (weight.shape[0])');
+  checkGroups(op, groups, cIn, cOut, 'output channels');
   if (weight.shape[1] * groups !== cIn) {
     throw new Error(
       `${op}: expected input with ${weight.shape[1] * groups} channels (weight ${formatShape(weight.shape)}, groups ${groups}), got ${cIn} channels (input ${formatShape(input.shape)})`,

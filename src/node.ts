@@ -28,4 +28,5 @@ if (requested === 'js' || requested === 'native') {
 export * from './index.js';
 export { setNativeThreads } from './backend/native/index.js';
 export * as io from './io/index.js';
+export * as viz from './viz/index.js';
 export { save, load, saveCheckpoint, loadCheckpoint } from './io/index.js';

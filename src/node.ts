@@ -29,4 +29,5 @@ export * from './index.js';
 export { setNativeThreads } from './backend/native/index.js';
 export * as io from './io/index.js';
 export * as viz from './viz/index.js';
+export * as vision from './vision/index.js';
 export { save, load, saveCheckpoint, loadCheckpoint } from './io/index.js';

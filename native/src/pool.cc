@@ -53,36 +53,97 @@ int64_t plane_grain(const PoolGeom& g) {
 
 }  // namespace
 
+// Row offsets (id·H + ih)·W of the real taps of output row (od, oh), in window order; returns the count.
+// Per tap t along W: the output columns [lo, hi) it reaches inside the input, and its offset t·d − p.
+struct TapRanges {
+  std::vector<int> lo, hi, off;
+  explicit TapRanges(const PoolGeom& g);
+};
+
+inline int window_rows(const AllSpans& sp, const PoolGeom& g, int od, int oh, std::vector<int64_t>& rows) {
+  const Spans &sd = sp.s[0], &sh = sp.s[1];
+  rows.clear();
+  for (int a = 0, id = sd.first[od]; a < sd.count[od]; ++a, id += g.d[0])
+    for (int b = 0, ih = sh.first[oh]; b < sh.count[oh]; ++b, ih += g.d[1])
+      rows.push_back((int64_t(id) * g.in[1] + ih) * g.in[2]);
+  return static_cast<int>(rows.size());
+}
+
+// Output columns ow in [lo, hi) whose tap at offset `off` (= t·d − p) lands inside [0, in).
+inline void tap_range(int out, int in, int stride, int off, int& lo, int& hi) {
+  lo = off >= 0 ? 0 : (-off + stride - 1) / stride;
+  const int last = in - 1 - off;
+  hi = last < 0 ? 0 : last / stride + 1;
+  lo = std::min(lo, out);
+  hi = std::clamp(hi, lo, out);
+}
+
+TapRanges::TapRanges(const PoolGeom& g) {
+  const int kW = g.k[2];
+  lo.resize(kW);
+  hi.resize(kW);
+  off.resize(kW);
+  for (int t = 0; t < kW; ++t) {
+    off[t] = t * g.d[2] - g.p[2];
+    tap_range(g.out[2], g.in[2], g.s[2], off[t], lo[t], hi[t]);
+  }
+}
+
+// best[ow], bi[ow] ← vals[ow], base + ow·stride where vals[ow] > best[ow] or is NaN (PyTorch's rule).
+inline void select_max(const float* __restrict vals, float* __restrict best, int32_t* __restrict bi, int32_t base,
+                       int stride, int lo, int hi) {
+  for (int ow = lo; ow < hi; ++ow) {
+    const float v = vals[ow];
+    const bool take = v > best[ow] || v != v;
+    best[ow] = take ? v : best[ow];
+    bi[ow] = take ? base + ow * stride : bi[ow];
+  }
+}
+
+// The kernels below walk one output row (od, oh) at a time: for each real window row and each tap
+// t along W, they update every output column ow at once. For a given ow the taps are still visited
+// in PyTorch's order (window rows, then columns), so ties and NaNs resolve exactly as there, and the
+// inner loop over ow is a straight, vectorisable select/sum.
 void max_pool_forward(const PoolGeom& g, const float* x, float* y, int32_t* idx) {
   const AllSpans sp(g);
-  const Spans &sd = sp.s[0], &sh = sp.s[1], &sw = sp.s[2];
-  const int H = g.in[1], W = g.in[2];
-  const int dD = g.d[0], dH = g.d[1], dW = g.d[2];
+  const int* swFirst = sp.s[2].first.data();
+  const int* swCount = sp.s[2].count.data();
+  const int oW = g.out[2], sW = g.s[2], kW = g.k[2];
+  const TapRanges taps(g);
   const int64_t ip = in_plane(g), op = out_plane(g);
   parallel_range(g.planes, plane_grain(g), [&](int64_t b, int64_t e, int) {
+    std::vector<int64_t> rows;
+    rows.reserve(64);
+    std::vector<float> bestBuf(oW);
+    std::vector<int32_t> idxBuf(oW);
+    std::vector<float> valBuf(oW);
+    float* vals = valBuf.data();
+    float* best = bestBuf.data();
+    int32_t* bi = idxBuf.data();
     for (int64_t pl = b; pl < e; ++pl) {
       const float* xp = x + pl * ip;
-      int64_t q = pl * op;
+      float* yq = y + pl * op;
+      int32_t* iq = idx + pl * op;
       for (int od = 0; od < g.out[0]; ++od)
-        for (int oh = 0; oh < g.out[1]; ++oh)
-          for (int ow = 0; ow < g.out[2]; ++ow, ++q) {
-            const bool empty = sd.count[od] == 0 || sh.count[oh] == 0 || sw.count[ow] == 0;
-            float best = -std::numeric_limits<float>::infinity();
-            int32_t bestIdx = empty ? -1 : int32_t((int64_t(sd.first[od]) * H + sh.first[oh]) * W + sw.first[ow]);
-            for (int a = 0, id = sd.first[od]; a < sd.count[od]; ++a, id += dD)
-              for (int bb = 0, ih = sh.first[oh]; bb < sh.count[oh]; ++bb, ih += dH) {
-                const int64_t row = (int64_t(id) * H + ih) * W;
-                for (int c = 0, iw = sw.first[ow]; c < sw.count[ow]; ++c, iw += dW) {
-                  const float v = xp[row + iw];
-                  if (v > best || std::isnan(v)) {
-                    best = v;
-                    bestIdx = int32_t(row + iw);
-                  }
-                }
-              }
-            y[q] = best;
-            idx[q] = bestIdx;
+        for (int oh = 0; oh < g.out[1]; ++oh, yq += oW, iq += oW) {
+          const int nr = window_rows(sp, g, od, oh, rows);
+          // As in PyTorch, the index starts at the first real tap; -1 when the window is all padding.
+          for (int ow = 0; ow < oW; ++ow) {
+            best[ow] = -std::numeric_limits<float>::infinity();
+            bi[ow] = nr == 0 || swCount[ow] == 0 ? -1 : int32_t(rows[0] + swFirst[ow]);
           }
+          for (int r = 0; r < nr; ++r)
+            for (int t = 0; t < kW; ++t) {
+              const int off = taps.off[t], lo = taps.lo[t], hi = taps.hi[t];
+              const float* xr = xp + rows[r] + off;
+              const int32_t base = int32_t(rows[r] + off);
+              // Gather the taps first (strided), then a contiguous select loop the compiler vectorises.
+              for (int ow = lo; ow < hi; ++ow) vals[ow] = xr[int64_t(ow) * sW];
+              select_max(vals, best, bi, base, sW, lo, hi);
+            }
+          std::memcpy(yq, best, sizeof(float) * oW);
+          std::memcpy(iq, bi, sizeof(int32_t) * oW);
+        }
     }
   });
 }
@@ -104,38 +165,51 @@ namespace {
 template <bool Backward>
 void avg_pool(const PoolGeom& g, const float* src, float* dst, bool cip) {
   const AllSpans sp(g);
-  const Spans &sd = sp.s[0], &sh = sp.s[1], &sw = sp.s[2];
-  const int H = g.in[1], W = g.in[2];
-  const int dD = g.d[0], dH = g.d[1], dW = g.d[2];
+  const Spans &sd = sp.s[0], &sh = sp.s[1];
+  const int* swCount = sp.s[2].count.data();
+  const int* swPadded = sp.s[2].padded.data();
+  const int oW = g.out[2], sW = g.s[2], kW = g.k[2];
+  const TapRanges taps(g);
   const int64_t ip = in_plane(g), op = out_plane(g);
   parallel_range(g.planes, plane_grain(g), [&](int64_t b, int64_t e, int) {
+    std::vector<int64_t> rows;
+    rows.reserve(64);
+    std::vector<float> accBuf(oW);
+    float* acc = accBuf.data();
     for (int64_t pl = b; pl < e; ++pl) {
-      const int64_t xo = pl * ip;
-      int64_t q = pl * op;
-      if (Backward) std::memset(dst + xo, 0, sizeof(float) * ip);
+      if (Backward) std::memset(dst + pl * ip, 0, sizeof(float) * ip);
       for (int od = 0; od < g.out[0]; ++od)
-        for (int oh = 0; oh < g.out[1]; ++oh)
-          for (int ow = 0; ow < g.out[2]; ++ow, ++q) {
-            const int real = sd.count[od] * sh.count[oh] * sw.count[ow];
-            if (real == 0) {
-              if (!Backward) dst[q] = 0.0f;
-              continue;
-            }
-            const int divisor = cip ? sd.padded[od] * sh.padded[oh] * sw.padded[ow] : real;
-            const float gq = Backward ? src[q] / float(divisor) : 0.0f;
-            float sum = 0.0f;
-            for (int a = 0, id = sd.first[od]; a < sd.count[od]; ++a, id += dD)
-              for (int bb = 0, ih = sh.first[oh]; bb < sh.count[oh]; ++bb, ih += dH) {
-                const int64_t row = xo + (int64_t(id) * H + ih) * W;
-                for (int c = 0, iw = sw.first[ow]; c < sw.count[ow]; ++c, iw += dW) {
-                  if (Backward)
-                    dst[row + iw] += gq;
-                  else
-                    sum += src[row + iw];
-                }
-              }
-            if (!Backward) dst[q] = sum / float(divisor);
+        for (int oh = 0; oh < g.out[1]; ++oh) {
+          const int nr = window_rows(sp, g, od, oh, rows);
+          const int paddedRows = sd.padded[od] * sh.padded[oh];
+          const int64_t q0 = pl * op + (int64_t(od) * g.out[1] + oh) * oW;
+          // acc = the divisor's reciprocal share: dy/divisor (backward) or running sums (forward).
+          for (int ow = 0; ow < oW; ++ow) {
+            const int real = nr * swCount[ow];
+            const float divisor = float(cip ? paddedRows * swPadded[ow] : real);
+            if (Backward)
+              acc[ow] = real == 0 ? 0.0f : src[q0 + ow] / divisor;
+            else
+              acc[ow] = 0.0f;
           }
+          for (int r = 0; r < nr; ++r)
+            for (int t = 0; t < kW; ++t) {
+              const int off = taps.off[t], lo = taps.lo[t], hi = taps.hi[t];
+              if (Backward) {
+                float* xr = dst + pl * ip + rows[r] + off;
+                for (int ow = lo; ow < hi; ++ow) xr[int64_t(ow) * sW] += acc[ow];
+              } else {
+                const float* xr = src + pl * ip + rows[r] + off;
+                for (int ow = lo; ow < hi; ++ow) acc[ow] += xr[int64_t(ow) * sW];
+              }
+            }
+          if (!Backward)
+            for (int ow = 0; ow < oW; ++ow) {
+              const int real = nr * swCount[ow];
+              const float divisor = float(cip ? paddedRows * swPadded[ow] : real);
+              dst[q0 + ow] = real == 0 ? 0.0f : acc[ow] / divisor;
+            }
+        }
     }
   });
 }

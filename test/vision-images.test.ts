@@ -62,7 +62,11 @@ after(() => rmSync(dir, { recursive: true, force: true }));
 
 function meanRgb(x: Tensor): number[] {
   const hw = x.shape[1] * x.shape[2];
-  return [0, 1, 2].map((c) => (x.data.subarray(c * hw, (c + 1) * hw).reduce((a, b) => a + b, 0) / hw) * 255);
+  return [0, 1, 2].map((c) => {
+    let s = 0;
+    for (let p = c * hw; p < (c + 1) * hw; p++) s += x.data[p];
+    return (s / hw) * 255;
+  });
 }
 
 test('ImageFolder reads PNG, JPEG and WebP files with labels from the sub-folder names', async () => {

@@ -36,13 +36,19 @@ test('a channel mismatch deep in a model names the path, the type and both numbe
     }
   })();
   assert.ok(err instanceof nn.ShapeError);
-  assert.equal(err.message, 'features.3 (Conv2d): expected input with 32 channels, got 16 (input shape [8, 16, 14, 14])');
+  assert.equal(
+    err.message,
+    'features.3 (Conv2d): expected input with 32 channels, got 16 (input shape [8, 16, 14, 14])',
+  );
   assert.deepEqual(err.path, ['features', '3']);
   assert.equal(err.moduleType, 'Conv2d');
-  assert.ok(err.stack!.startsWith('ShapeError: features.3 (Conv2d): expected'), 'the stack shows the full message');
+  assert.ok(
+    err.stack!.startsWith('ShapeError: features.3 (Conv2d): expected'),
+    'the stack shows the full message',
+  );
 });
 
-test("Linear after Flatten: the message explains where the feature count came from", () => {
+test('Linear after Flatten: the message explains where the feature count came from', () => {
   // seed 000's SimpleCNN fed 26×26 images instead of 28×28
   const model = new nn.Sequential(
     new nn.Conv2d(1, 32, { kernelSize: 2, padding: 1 }),
@@ -83,7 +89,12 @@ test('too small inputs: the op gives the size arithmetic, the module adds its pa
   const msg = messageOf(() => model.forward(randn([1, 1, 12, 12])));
   assert.match(msg, /^2 \(Conv2d\): /);
   assert.match(msg, /4 \+ 0 − 4 − 1/, msg); // (H + 2p − d(k−1) − 1) with H = 4, k = 5
-  const pool = new nn.Sequential(new nn.Conv2d(1, 1, 3), new nn.MaxPool2d(2), new nn.MaxPool2d(2), new nn.MaxPool2d(2));
+  const pool = new nn.Sequential(
+    new nn.Conv2d(1, 1, 3),
+    new nn.MaxPool2d(2),
+    new nn.MaxPool2d(2),
+    new nn.MaxPool2d(2),
+  );
   const pmsg = messageOf(() => pool.forward(randn([1, 1, 9, 9])));
   assert.match(pmsg, /^3 \(MaxPool2d\): .*1 \+ 0 − 1 − 1/, pmsg);
 });
@@ -117,15 +128,24 @@ test('rank and feature errors of other layers', () => {
     messageOf(() => new nn.BatchNorm2d(4).forward(randn([2, 3, 5, 5]))),
     'BatchNorm2d: expected input with 4 channels, got 3 (input shape [2, 3, 5, 5])',
   );
-  assert.match(messageOf(() => new nn.BatchNorm1d(4).forward(randn([2, 4, 5, 5]))), /BatchNorm1d: expected a 2-D \[N, C\]/);
-  assert.match(messageOf(() => new nn.Softmax(2).forward(randn([2, 4]))), /Softmax: dim 2 is out of range/);
+  assert.match(
+    messageOf(() => new nn.BatchNorm1d(4).forward(randn([2, 4, 5, 5]))),
+    /BatchNorm1d: expected a 2-D \[N, C\]/,
+  );
+  assert.match(
+    messageOf(() => new nn.Softmax(2).forward(randn([2, 4]))),
+    /Softmax: dim 2 is out of range/,
+  );
   assert.match(
     messageOf(() => new nn.Unflatten(1, [2, 3]).forward(randn([2, 5]))),
     /Unflatten: cannot unflatten dim 1 of size 5 into \[2,3\]/,
   );
   // Losses: errors from the op carry the module type.
   const ce = new nn.CrossEntropyLoss();
-  assert.match(messageOf(() => ce.forward(randn([4, 3]), randn([5]))), /^CrossEntropyLoss: /);
+  assert.match(
+    messageOf(() => ce.forward(randn([4, 3]), randn([5]))),
+    /^CrossEntropyLoss: /,
+  );
 });
 
 test('bugs (TypeErrors) are not disguised as shape errors', () => {
@@ -134,33 +154,69 @@ test('bugs (TypeErrors) are not disguised as shape errors', () => {
       throw new TypeError('x is not a function');
     }
   }
-  assert.throws(() => new nn.Sequential(new Buggy()).forward(randn([1])), (e: Error) => e instanceof TypeError && !(e instanceof nn.ShapeError));
+  assert.throws(
+    () => new nn.Sequential(new Buggy()).forward(randn([1])),
+    (e: Error) => e instanceof TypeError && !(e instanceof nn.ShapeError),
+  );
 });
 
 test('constructors validate arguments with the argument name', () => {
   const cases: [() => unknown, RegExp][] = [
-    [() => new nn.Conv2d(32, 64, { kernelSize: 3, groups: 3 }), /Conv2d: groups \(3\) must divide inChannels \(32\)/],
-    [() => new nn.Conv2d(6, 64, { kernelSize: 3, groups: 3 }), /Conv2d: groups \(3\) must divide outChannels \(64\)/],
-    [() => new nn.Conv2d(1, 8, { kernelSize: 3, padding: 'same', stride: 2 }), /Conv2d: padding='same' is not supported for strided/],
+    [
+      () => new nn.Conv2d(32, 64, { kernelSize: 3, groups: 3 }),
+      /Conv2d: groups \(3\) must divide inChannels \(32\)/,
+    ],
+    [
+      () => new nn.Conv2d(6, 64, { kernelSize: 3, groups: 3 }),
+      /Conv2d: groups \(3\) must divide outChannels \(64\)/,
+    ],
+    [
+      () => new nn.Conv2d(1, 8, { kernelSize: 3, padding: 'same', stride: 2 }),
+      /Conv2d: padding='same' is not supported for strided/,
+    ],
     [() => new nn.Conv2d(0, 8, 3), /Conv2d: inChannels must be a positive integer, got 0/],
     [() => new nn.Conv2d(1, 8, 0), /Conv2d: kernelSize must be positive integers, got 0/],
     [() => new nn.Conv2d(1, 8, [3, 3, 3]), /Conv2d: kernelSize must be an int or a tuple of 2 ints/],
-    [() => new nn.Conv2d(1, 8, { kernelSize: 3, padding: -1 }), /Conv2d: padding must be non-negative integers/],
-    [() => new nn.Conv2d(1, 8, { kernelSize: 3, padding: 'full' as 'same' }), /Conv2d: padding must be an int, a tuple, 'same' or 'valid'/],
-    [() => new nn.Conv2d(1, 8, { kernelSize: 3, paddng: 1 } as { kernelSize: number }), /Conv2d: unknown option 'paddng'/],
-    [() => new nn.ConvTranspose2d(1, 8, { kernelSize: 3, stride: 2, outputPadding: 2 }), /ConvTranspose2d: outputPadding must be smaller/],
+    [
+      () => new nn.Conv2d(1, 8, { kernelSize: 3, padding: -1 }),
+      /Conv2d: padding must be non-negative integers/,
+    ],
+    [
+      () => new nn.Conv2d(1, 8, { kernelSize: 3, padding: 'full' as 'same' }),
+      /Conv2d: padding must be an int, a tuple, 'same' or 'valid'/,
+    ],
+    [
+      () => new nn.Conv2d(1, 8, { kernelSize: 3, paddng: 1 } as { kernelSize: number }),
+      /Conv2d: unknown option 'paddng'/,
+    ],
+    [
+      () => new nn.ConvTranspose2d(1, 8, { kernelSize: 3, stride: 2, outputPadding: 2 }),
+      /ConvTranspose2d: outputPadding must be smaller/,
+    ],
     [() => new nn.Linear(0, 3), /Linear: inFeatures must be a positive integer, got 0/],
     [() => new nn.Linear(3, -2), /Linear: outFeatures must be a positive integer, got -2/],
     [() => new nn.Dropout(1.5), /Dropout: dropout probability p has to be between 0 and 1, got 1.5/],
     [() => new nn.Dropout(-0.1), /Dropout: .* got -0.1/],
-    [() => new nn.MaxPool2d(2, { padding: 2 }), /MaxPool2d: padding should be at most half of the kernel size/],
+    [
+      () => new nn.MaxPool2d(2, { padding: 2 }),
+      /MaxPool2d: padding should be at most half of the kernel size/,
+    ],
     [() => new nn.MaxPool2d(0), /MaxPool2d: kernelSize must be positive integers, got 0/],
     [() => new nn.BatchNorm2d(0), /BatchNorm2d: numFeatures must be a positive integer, got 0/],
-    [() => new nn.BatchNorm2d(4, { momentum: 2 }), /BatchNorm2d: momentum must be a number in \[0, 1\], got 2/],
+    [
+      () => new nn.BatchNorm2d(4, { momentum: 2 }),
+      /BatchNorm2d: momentum must be a number in \[0, 1\], got 2/,
+    ],
     [() => new nn.Softmax(undefined as unknown as number), /Softmax: dim is required/],
     [() => new nn.Upsample({}), /Upsample: give exactly one of size and scaleFactor/],
-    [() => new nn.Upsample({ scaleFactor: 2, mode: 'bicubic' as 'nearest' }), /Upsample: mode must be 'nearest' or 'bilinear'/],
-    [() => new nn.CrossEntropyLoss({ reduction: 'avg' as 'mean' }), /CrossEntropyLoss: reduction must be 'mean', 'sum' or 'none', got 'avg'/],
+    [
+      () => new nn.Upsample({ scaleFactor: 2, mode: 'bicubic' as 'nearest' }),
+      /Upsample: mode must be 'nearest' or 'bilinear'/,
+    ],
+    [
+      () => new nn.CrossEntropyLoss({ reduction: 'avg' as 'mean' }),
+      /CrossEntropyLoss: reduction must be 'mean', 'sum' or 'none', got 'avg'/,
+    ],
     [() => new nn.Unflatten(1, [2, -1, -1]), /Unflatten: only one size can be -1/],
     [() => new nn.AdaptiveAvgPool2d([1, 2, 3]), /AdaptiveAvgPool2d: outputSize must be an int or a pair/],
   ];

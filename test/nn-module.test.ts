@@ -15,7 +15,12 @@ class Net extends nn.Module {
     new nn.MaxPool2d(2),
     new nn.Dropout(0.25),
   );
-  classifier = new nn.Sequential(new nn.Flatten(), new nn.Linear(4 * 3 * 3, 8), new nn.ReLU(), new nn.Linear(8, 2));
+  classifier = new nn.Sequential(
+    new nn.Flatten(),
+    new nn.Linear(4 * 3 * 3, 8),
+    new nn.ReLU(),
+    new nn.Linear(8, 2),
+  );
   override forward(x: Tensor): Tensor {
     return this.classifier.forward(this.features.forward(x));
   }
@@ -103,7 +108,10 @@ test('explicit registration, reassignment and null parameters', () => {
     m.namedBuffers().map(([n]) => n),
     ['my_stats', 'scratch'],
   );
-  assert.throws(() => m.registerBuffer('scale_param', zeros([1])), /'scale_param' is already registered as a parameter/);
+  assert.throws(
+    () => m.registerBuffer('scale_param', zeros([1])),
+    /'scale_param' is already registered as a parameter/,
+  );
   assert.throws(() => m.registerParameter('a.b', new nn.Parameter(zeros([1]))), /must not contain '.'/);
   assert.throws(() => m.registerParameter('x', zeros([1]) as nn.Parameter), /expected a Parameter/);
 
@@ -186,7 +194,10 @@ test('loadStateDict strict errors name missing and unexpected keys and both shap
   assert.deepEqual(res.unexpectedKeys, ['extra']);
   assert.equal(res.missingKeys.length, 10);
   assert.deepEqual(Array.from(net.stateDict()['classifier.1.bias'].data), new Array(8).fill(1));
-  assert.throws(() => net.loadStateDict({ 'classifier.1.bias': ones([9]) }, { strict: false }), /size mismatch/);
+  assert.throws(
+    () => net.loadStateDict({ 'classifier.1.bias': ones([9]) }, { strict: false }),
+    /size mismatch/,
+  );
 });
 
 test('train()/eval() propagate to every descendant and return the module', () => {
@@ -203,7 +214,10 @@ test('train()/eval() propagate to every descendant and return the module', () =>
 
 test('zeroGrad clears gradients; setRequiresGrad freezes; numParameters counts trainable', () => {
   const lin = new nn.Linear(3, 2);
-  lin.forward(randn([4, 3])).sum().backward();
+  lin
+    .forward(randn([4, 3]))
+    .sum()
+    .backward();
   assert.ok(lin.weight.grad !== null);
   lin.zeroGrad({ setToNone: false });
   assert.deepEqual(Array.from(lin.weight.grad!.data), [0, 0, 0, 0, 0, 0]);
@@ -250,26 +264,47 @@ test("toString prints PyTorch's format with only non-default settings", () => {
     ].join('\n'),
   );
   assert.equal(
-    new nn.Conv2d(4, 8, { kernelSize: [3, 5], stride: 2, padding: 1, dilation: 2, groups: 2, bias: false }).toString(),
+    new nn.Conv2d(4, 8, {
+      kernelSize: [3, 5],
+      stride: 2,
+      padding: 1,
+      dilation: 2,
+      groups: 2,
+      bias: false,
+    }).toString(),
     'Conv2d(4, 8, kernelSize=(3, 5), stride=(2, 2), padding=(1, 1), dilation=(2, 2), groups=2, bias=false)',
   );
-  assert.equal(new nn.Conv2d(1, 2, 3, { padding: 'same' }).toString(), "Conv2d(1, 2, kernelSize=(3, 3), padding='same')");
-  assert.equal(new nn.Linear(3, 2, { bias: false }).toString(), 'Linear(inFeatures=3, outFeatures=2, bias=false)');
-  assert.equal(new nn.MaxPool2d(3, { stride: 2, padding: 1 }).toString(), 'MaxPool2d(kernelSize=3, stride=2, padding=1)');
+  assert.equal(
+    new nn.Conv2d(1, 2, 3, { padding: 'same' }).toString(),
+    "Conv2d(1, 2, kernelSize=(3, 3), padding='same')",
+  );
+  assert.equal(
+    new nn.Linear(3, 2, { bias: false }).toString(),
+    'Linear(inFeatures=3, outFeatures=2, bias=false)',
+  );
+  assert.equal(
+    new nn.MaxPool2d(3, { stride: 2, padding: 1 }).toString(),
+    'MaxPool2d(kernelSize=3, stride=2, padding=1)',
+  );
   assert.equal(
     new nn.BatchNorm1d(8, { momentum: 0.01, affine: false }).toString(),
     'BatchNorm1d(8, momentum=0.01, affine=false)',
   );
   assert.equal(new nn.Softmax(1).toString(), 'Softmax(dim=1)');
   assert.equal(new nn.LeakyReLU(0.2).toString(), 'LeakyReLU(negativeSlope=0.2)');
-  assert.equal(new nn.CrossEntropyLoss({ labelSmoothing: 0.1 }).toString(), 'CrossEntropyLoss(labelSmoothing=0.1)');
+  assert.equal(
+    new nn.CrossEntropyLoss({ labelSmoothing: 0.1 }).toString(),
+    'CrossEntropyLoss(labelSmoothing=0.1)',
+  );
   assert.equal(new nn.Sequential().toString(), 'Sequential()');
 });
 
 test('forward hooks see inputs and outputs and can be removed', () => {
   const lin = new nn.Linear(3, 2);
   const shapes: number[][] = [];
-  const h = lin.registerForwardHook((_m, inputs, out) => void shapes.push((inputs[0] as Tensor).shape, (out as Tensor).shape));
+  const h = lin.registerForwardHook(
+    (_m, inputs, out) => void shapes.push((inputs[0] as Tensor).shape, (out as Tensor).shape),
+  );
   lin.forward(zeros([5, 3]));
   h.remove();
   lin.forward(zeros([5, 3]));
@@ -285,7 +320,10 @@ test('forward hooks see inputs and outputs and can be removed', () => {
 test('Sequential accepts named children and rejects non-modules', () => {
   const seq = new nn.Sequential({ conv: new nn.Conv2d(1, 2, 3), act: new nn.ReLU() });
   assert.deepEqual(Object.keys(seq.stateDict()), ['conv.weight', 'conv.bias']);
-  assert.throws(() => new nn.Sequential(new nn.ReLU(), 3 as unknown as nn.Module), /Sequential: argument 1 must be a Module, got number/);
+  assert.throws(
+    () => new nn.Sequential(new nn.ReLU(), 3 as unknown as nn.Module),
+    /Sequential: argument 1 must be a Module, got number/,
+  );
   const list = new nn.ModuleList([new nn.Linear(2, 2), new nn.Linear(2, 2)]);
   assert.deepEqual(Object.keys(list.stateDict()), ['0.weight', '0.bias', '1.weight', '1.bias']);
   assert.throws(() => list.forward(), /ModuleList has no forward/);

@@ -459,7 +459,13 @@ export function annotateError(e: unknown, module: Module): unknown {
     return e;
   }
   if (e instanceof Error && (e.constructor === Error || e.constructor === RangeError)) {
-    const se = new ShapeError(e.message, { moduleType: typeName(module), cause: e });
+    const type = typeName(module);
+    // 'Conv2d: conv2d: output height ...' says the same place twice: drop the op's own prefix when
+    // it is this layer's op; keep it inside custom modules, where it tells which call failed.
+    const op = /^([a-z][A-Za-z0-9]*): /.exec(e.message);
+    const detail =
+      op && type.toLowerCase().startsWith(op[1].toLowerCase()) ? e.message.slice(op[0].length) : e.message;
+    const se = new ShapeError(detail, { moduleType: type, cause: e });
     se.source = module;
     se.refresh();
     return se;

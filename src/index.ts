@@ -48,6 +48,7 @@ export { sum, mean, max, min, argmax, argmin } from './ops/reduce.js';
 export { cat, stack, pad, reshape, flatten, permute, transpose } from './ops/shape.js';
 export { matmul } from './ops/linalg.js';
 export * as F from './ops/functional.js';
+export { convOutputSize, poolOutputSize } from './ops/geometry.js';
 export * as nn from './nn/index.js';
 export { summary } from './nn/summary.js';
 export * as optim from './optim/index.js';

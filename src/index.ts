@@ -53,6 +53,8 @@ export * as nn from './nn/index.js';
 export { summary } from './nn/summary.js';
 export * as optim from './optim/index.js';
 export * as metrics from './metrics/index.js';
+export { fit, evaluate, predict, History, callbacks } from './train/index.js';
+export type { FitOptions, EvaluateOptions, Logs } from './train/index.js';
 export * as data from './data/index.js';
 export { getBackend, setBackend, backendInfo, availableBackends, registerBackend } from './backend/index.js';
 export type { Backend, BackendInfo, BackendName } from './backend/index.js';

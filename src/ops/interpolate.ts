@@ -34,9 +34,11 @@ function axisTable(
   const l1 = new Float32Array(outSize);
   // PyTorch uses 1/scaleFactor when the caller gave one, else in/out.
   const scale = scaleFactor !== undefined ? 1 / scaleFactor : inSize / outSize;
+  const fscale = Math.fround(scale);
   for (let o = 0; o < outSize; o++) {
     if (mode === 'nearest') {
-      i0[o] = i1[o] = Math.min(Math.floor(o * scale), inSize - 1);
+      // PyTorch multiplies in float32; rounding there decides which pixel is picked (e.g. 10 · 0.7f < 7).
+      i0[o] = i1[o] = Math.min(Math.floor(Math.fround(o * fscale)), inSize - 1);
       continue;
     }
     let src: number;

@@ -3,7 +3,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as nn from '../src/nn/index.js';
 import { Tensor } from '../src/tensor/tensor.js';
-import { randn, tensor, ones } from '../src/tensor/creation.js';
+import { rand, randn, tensor, ones } from '../src/tensor/creation.js';
+import { doctor } from '../src/doctor.js';
 import { manualSeed, Generator } from '../src/tensor/random.js';
 import { conv2d } from '../src/ops/conv.js';
 import { linear } from '../src/ops/linear.js';
@@ -272,4 +273,30 @@ test('a whole model trains: loss falls on a tiny problem', () => {
   }
   const last = lossFn.forward(model.forward(x), y).item();
   assert.ok(last < first / 4, `${first} → ${last}`);
+});
+
+test('the doctor notices raw 0..255 pixels at the first Conv2d in training, not deeper or in eval', () => {
+  const prev = doctor.enabled;
+  doctor.enabled = true;
+  doctor.reset();
+  const off = doctor.onWarning(() => {});
+  try {
+    const model = new nn.Sequential(new nn.Conv2d(1, 2, 3), new nn.ReLU(), new nn.Conv2d(2, 2, 3));
+    const pixels = rand([2, 1, 8, 8]).mul(255);
+    model.eval().forward(pixels);
+    assert.equal(doctor.warnings.length, 0, 'eval: no check');
+    // Deeper convs see op outputs (ReLU of big activations), which must not count as pixels.
+    nn.init.constant((model[0] as nn.Conv2d).weight, 10); // conv 2 sees values up to ~90, all ≥ 0
+    model.train().forward(rand([2, 1, 8, 8]));
+    assert.equal(doctor.warnings.length, 0);
+    model.forward(pixels);
+    assert.deepEqual(
+      doctor.warnings.map((w) => w.code),
+      ['unnormalised-input'],
+    );
+  } finally {
+    off();
+    doctor.reset();
+    doctor.enabled = prev;
+  }
 });

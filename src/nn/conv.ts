@@ -9,6 +9,7 @@ import { empty } from './tensors.js';
 import { conv1d, conv2d, conv3d, convTranspose2d } from '../ops/conv.js';
 import type { IntOrTuple } from '../ops/geometry.js';
 import type { Generator } from '../tensor/random.js';
+import { checkConvInput } from '../train/doctor-checks.js';
 import { Module, typeName } from './module.js';
 import { Parameter } from './parameter.js';
 import { ShapeError, formatShape } from './errors.js';
@@ -196,6 +197,8 @@ abstract class _ConvForward extends _ConvNd {
   protected abstract op: typeof conv2d;
   override forward(input: Tensor): Tensor {
     this.checkInput(input);
+    // The doctor's raw-pixels check; it only looks at tensors no op produced (the network's input).
+    if (this.training && this.nd === 2) checkConvInput(input, typeName(this));
     return this.op(input, this.weight, this.bias, {
       stride: this.stride,
       padding: this.padding,

@@ -228,19 +228,29 @@ void conv_backward_input(const ConvGeom& g, const float* dy, const float* w, flo
   }
 }
 
+// Σ of n floats with several independent accumulators (the compiler may not reorder a plain loop).
+float sum_floats(const float* x, int64_t n) {
+  float acc[16] = {};
+  int64_t q = 0;
+  for (; q + 16 <= n; q += 16)
+    for (int l = 0; l < 16; ++l) acc[l] += x[q + l];
+  float s = 0.0f;
+  for (; q < n; ++q) s += x[q];
+  for (int l = 0; l < 16; ++l) s += acc[l];
+  return s;
+}
+
 void conv_backward_weight(const ConvGeom& g, const float* x, const float* dy, float* dw, float* db) {
   const Dims d = dims(g);
   if (db) {
-    for (int oc = 0; oc < g.cOut; ++oc) {
-      double sum = 0.0;
-      for (int s = 0; s < g.n; ++s) {
-        const float* row = dy + (int64_t(s) * g.cOut + oc) * d.P;
-        float part = 0.0f;
-        for (int64_t q = 0; q < d.P; ++q) part += row[q];
-        sum += part;
-      }
-      db[oc] = float(sum);
-    }
+    parallel_range(g.cOut, std::max<int64_t>(1, 65536 / std::max<int64_t>(1, int64_t(g.n) * d.P)),
+                   [&](int64_t b, int64_t e, int) {
+                     for (int64_t oc = b; oc < e; ++oc) {
+                       double sum = 0.0;
+                       for (int s = 0; s < g.n; ++s) sum += sum_floats(dy + (int64_t(s) * g.cOut + oc) * d.P, d.P);
+                       db[oc] = float(sum);
+                     }
+                   });
   }
   if (g.n == 0 || d.P == 0) {
     std::memset(dw, 0, sizeof(float) * size_t(g.cOut) * d.K);
@@ -248,7 +258,6 @@ void conv_backward_weight(const ConvGeom& g, const float* x, const float* dy, fl
   }
   const int nbMax = chunk_samples(g, d);
   float* col = tl_col.get(size_t(d.K) * nbMax * d.P);
-  float* tmp = nbMax > 1 ? tl_tmp.get(size_t(d.cOutG) * nbMax * d.P) : nullptr;
   for (int s0 = 0; s0 < g.n; s0 += nbMax) {
     const int nb = std::min(nbMax, g.n - s0);
     const int64_t ld = int64_t(nb) * d.P;
@@ -256,14 +265,11 @@ void conv_backward_weight(const ConvGeom& g, const float* x, const float* dy, fl
     for (int grp = 0; grp < g.groups; ++grp) {
       float* dwg = dw + int64_t(grp) * d.cOutG * d.K;
       im2col_chunk(g, d, x, s0, nb, grp, col);
-      const float* dyg;
-      if (nb == 1) {
-        dyg = dy + (int64_t(s0) * g.cOut + int64_t(grp) * d.cOutG) * d.P;
-      } else {
-        gather_dy(g, d, dy, s0, nb, grp, tmp);
-        dyg = tmp;
-      }
-      sgemm(false, true, d.cOutG, int(d.K), int(ld), 1.0f, dyg, int(ld), col, int(ld), beta, dwg, int(d.K));
+      // dW_g[cOutG × K] (+)= Σ_s dy_s[cOutG × P] · col_sᵀ: both operands are P-contiguous, so
+      // the dot-product GEMM reads them in place, sample by sample, with no gather or transpose.
+      const float* dyg = dy + (int64_t(s0) * g.cOut + int64_t(grp) * d.cOutG) * d.P;
+      sgemm_nt_sum(d.cOutG, int(d.K), int(d.P), nb, 1.0f, dyg, d.P, int64_t(g.cOut) * d.P, col, ld, d.P, beta, dwg,
+                   int(d.K));
     }
   }
 }

@@ -343,12 +343,167 @@ void gemm_block(bool ta, bool tb, int m, int n, int k, float alpha, const float*
   }
 }
 
+// ---------------------------------------------------------------- A·Bᵀ by dot products
+
+// STRIDE_GEMM_NT=0 disables the dot-product path (for comparisons).
+bool nt_enabled() {
+  static const bool on = [] {
+    const char* e = std::getenv("STRIDE_GEMM_NT");
+    return !(e && std::strcmp(e, "0") == 0);
+  }();
+  return on;
+}
+
+// When both operands are stored k-contiguous (A m×k, B n×k: C = A·Bᵀ) and k is long compared with
+// m and n — a convolution's weight gradient (dY·colᵀ, k = batch × positions), a linear layer's
+// forward (X·Wᵀ) — packing would spend most of its time transposing, each packed element being
+// used only m or n times. Here an MI×NJ tile of C is instead held as vector accumulators along k,
+// streaming straight from A and B; one horizontal sum per tile and k-chunk.
+#if defined(__AVX512F__)
+constexpr int kVL = 16;
+#elif defined(__AVX__)
+constexpr int kVL = 8;
+#else
+constexpr int kVL = 4;
+#endif
+typedef float vfloat __attribute__((vector_size(kVL * sizeof(float))));
+
+inline vfloat loadv(const float* p) {
+  vfloat v;
+  std::memcpy(&v, p, sizeof(v));
+  return v;
+}
+
+// A run of k: columns [0, len) of A_i at a + aOff + i·lda and of B_j at b + bOff + j·ldb.
+struct Piece {
+  int64_t aOff, bOff;
+  int len;
+};
+
+template <int MI, int NJ>
+void nt_tile(const Piece* pieces, int count, const float* a, int64_t lda, const float* b, int64_t ldb, float* c,
+             int64_t ldc, float alpha, float beta) {
+  vfloat acc[MI][NJ];
+  float tail[MI][NJ];
+  for (int i = 0; i < MI; ++i)
+    for (int j = 0; j < NJ; ++j) {
+      acc[i][j] = vfloat{};
+      tail[i][j] = 0.0f;
+    }
+  for (int s = 0; s < count; ++s) {
+    const float* ap = a + pieces[s].aOff;
+    const float* bp = b + pieces[s].bOff;
+    const int len = pieces[s].len;
+    int p = 0;
+    for (; p + kVL <= len; p += kVL) {
+      vfloat av[MI], bv[NJ];
+      for (int i = 0; i < MI; ++i) av[i] = loadv(ap + i * lda + p);
+      for (int j = 0; j < NJ; ++j) bv[j] = loadv(bp + j * ldb + p);
+      for (int i = 0; i < MI; ++i)
+        for (int j = 0; j < NJ; ++j) acc[i][j] += av[i] * bv[j];
+    }
+    for (; p < len; ++p)
+      for (int i = 0; i < MI; ++i)
+        for (int j = 0; j < NJ; ++j) tail[i][j] += ap[i * lda + p] * bp[j * ldb + p];
+  }
+  for (int i = 0; i < MI; ++i)
+    for (int j = 0; j < NJ; ++j) {
+      // Horizontal sum by halving, then the scalar tail.
+      float lanes[kVL];
+      std::memcpy(lanes, &acc[i][j], sizeof(lanes));
+      for (int w = kVL / 2; w >= 1; w /= 2)
+        for (int l = 0; l < w; ++l) lanes[l] += lanes[l + w];
+      const float sum = lanes[0] + tail[i][j];
+      float* cij = c + i * ldc + j;
+      if (beta == 0.0f)
+        *cij = alpha * sum;
+      else if (beta == 1.0f)
+        *cij += alpha * sum;
+      else
+        *cij = beta * *cij + alpha * sum;
+    }
+}
+
+using NtTile = void (*)(const Piece*, int, const float*, int64_t, const float*, int64_t, float*, int64_t, float,
+                        float);
+constexpr int kNtMI = 4, kNtNJ = 4;
+const NtTile kNtTiles[kNtMI][kNtNJ] = {
+    {nt_tile<1, 1>, nt_tile<1, 2>, nt_tile<1, 3>, nt_tile<1, 4>},
+    {nt_tile<2, 1>, nt_tile<2, 2>, nt_tile<2, 3>, nt_tile<2, 4>},
+    {nt_tile<3, 1>, nt_tile<3, 2>, nt_tile<3, 3>, nt_tile<3, 4>},
+    {nt_tile<4, 1>, nt_tile<4, 2>, nt_tile<4, 3>, nt_tile<4, 4>},
+};
+
+// C[m×n] = alpha · Σ_s A_s·B_sᵀ + beta·C, with A_s = a + s·strideA (m × len, rows lda apart) and
+// B_s = b + s·strideB (n × len, rows ldb apart). The k runs are grouped into chunks of about KC
+// elements; per chunk each tile of C in [t0, t1) (row-major MI×NJ tiles) is updated once, so the
+// chunk's rows of A and B are reused from cache and the horizontal sums are amortised.
+void nt_sum_tiles(int m, int n, int len, int count, float alpha, const float* a, int64_t lda, int64_t strideA,
+                  const float* b, int64_t ldb, int64_t strideB, float beta, float* c, int ldc, int t0, int t1) {
+  constexpr int KC = 1024;
+  const int tilesN = (n + kNtNJ - 1) / kNtNJ;
+  std::vector<Piece> pieces;
+  bool first = true;
+  auto flush = [&]() {
+    const float be = first ? beta : 1.0f;
+    for (int t = t0; t < t1; ++t) {
+      const int i = (t / tilesN) * kNtMI, j = (t % tilesN) * kNtNJ;
+      const int mi = std::min(kNtMI, m - i), nj = std::min(kNtNJ, n - j);
+      kNtTiles[mi - 1][nj - 1](pieces.data(), int(pieces.size()), a + int64_t(i) * lda, lda, b + int64_t(j) * ldb,
+                               ldb, c + int64_t(i) * ldc + j, ldc, alpha, be);
+    }
+    first = false;
+    pieces.clear();
+  };
+  int inChunk = 0;
+  for (int s = 0; s < count; ++s)
+    for (int p0 = 0; p0 < len; p0 += KC) {
+      const int l = std::min(KC, len - p0);
+      pieces.push_back({s * strideA + p0, s * strideB + p0, l});
+      inChunk += l;
+      if (inChunk >= KC) {
+        flush();
+        inChunk = 0;
+      }
+    }
+  if (!pieces.empty() || first) flush();  // an empty sum still applies beta
+}
+
+void nt_sum(int m, int n, int len, int count, float alpha, const float* a, int64_t lda, int64_t strideA,
+            const float* b, int64_t ldb, int64_t strideB, float beta, float* c, int ldc, int threads) {
+  const int tiles = ((m + kNtMI - 1) / kNtMI) * ((n + kNtNJ - 1) / kNtNJ);
+  const int parts = std::min(threads, tiles);
+  if (parts <= 1) {
+    nt_sum_tiles(m, n, len, count, alpha, a, lda, strideA, b, ldb, strideB, beta, c, ldc, 0, tiles);
+    return;
+  }
+  parallel_for(parts, [&](int part, int) {
+    nt_sum_tiles(m, n, len, count, alpha, a, lda, strideA, b, ldb, strideB, beta, c, ldc,
+                 int(int64_t(tiles) * part / parts), int(int64_t(tiles) * (part + 1) / parts));
+  });
+}
+
+// Dot products win when packing would dominate: k long next to the smaller of m and n.
+bool prefer_nt(int m, int n, int k) { return k >= 64 && (std::min(m, n) < 16 || k >= 8 * std::min(m, n)); }
+
 }  // namespace
 
 const char* gemm_simd() { return kernel().name; }
 
+void sgemm_nt_sum(int m, int n, int len, int count, float alpha, const float* a, int64_t lda, int64_t strideA,
+                  const float* b, int64_t ldb, int64_t strideB, float beta, float* c, int ldc) {
+  if (m <= 0 || n <= 0) return;
+  const double flops = double(m) * n * len * count;
+  const int T = in_parallel_region() || flops < 96.0 * 96 * 96 ? 1 : num_threads();
+  nt_sum(m, n, len, count, alpha, a, lda, strideA, b, ldb, strideB, beta, c, ldc, T);
+}
+
 void sgemm_serial(bool ta, bool tb, int m, int n, int k, float alpha, const float* a, int lda, const float* b,
                   int ldb, float beta, float* c, int ldc) {
+  if (!ta && tb && alpha != 0.0f && m > 0 && n > 0 && prefer_nt(m, n, k) && nt_enabled()) {
+    nt_sum(m, n, k, 1, alpha, a, lda, 0, b, ldb, 0, beta, c, ldc, 1);
+    return;
+  }
   gemm_block(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
 }
 
@@ -356,6 +511,11 @@ void sgemm(bool ta, bool tb, int m, int n, int k, float alpha, const float* a, i
            float beta, float* c, int ldc) {
   if (m <= 0 || n <= 0) return;
   const int T = in_parallel_region() ? 1 : num_threads();
+  if (!ta && tb && alpha != 0.0f && prefer_nt(m, n, k) && nt_enabled()) {
+    const double flops = double(m) * n * k;
+    nt_sum(m, n, k, 1, alpha, a, lda, 0, b, ldb, 0, beta, c, ldc, flops < 96.0 * 96 * 96 ? 1 : T);
+    return;
+  }
   const double work = static_cast<double>(m) * n * std::max(k, 1);
   if (T == 1 || k <= 0 || alpha == 0.0f || work < 96.0 * 96 * 96) {
     gemm_block(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);

@@ -14,6 +14,12 @@ void sgemm(bool transA, bool transB, int m, int n, int k, float alpha, const flo
 void sgemm_serial(bool transA, bool transB, int m, int n, int k, float alpha, const float* a, int lda,
                   const float* b, int ldb, float beta, float* c, int ldc);
 
+// C[m×n] = alpha · Σ_{s<count} A_s · B_sᵀ + beta · C, where A_s = a + s·strideA is m × len (rows lda
+// apart) and B_s = b + s·strideB is n × len (rows ldb apart): a GEMM whose k dimension is split into
+// `count` runs, e.g. a convolution's weight gradient summed over samples, without gathering them.
+void sgemm_nt_sum(int m, int n, int len, int count, float alpha, const float* a, int64_t lda, int64_t strideA,
+                  const float* b, int64_t ldb, int64_t strideB, float beta, float* c, int ldc);
+
 // "avx512", "avx2", "sse2" or "scalar": the micro-kernel picked at load time for this CPU.
 const char* gemm_simd();
 

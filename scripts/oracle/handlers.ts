@@ -3,3 +3,4 @@ import './ops.js';
 import './optim.js';
 import './model.js';
 import './io.js';
+import './safetensors.js'; // after io.js: replaces its placeholder for op 'safetensors'

@@ -11,6 +11,7 @@ import { expandData, mul, neg, div } from './elementwise.js';
 import { sum, mean } from './reduce.js';
 import { reshape } from './shape.js';
 import { logSoftmax } from './activation.js';
+import { checkCrossEntropyInput } from '../train/doctor-checks.js';
 
 export type Reduction = 'mean' | 'sum' | 'none';
 
@@ -168,6 +169,8 @@ export function crossEntropy(input: Tensor, target: Tensor, options: CrossEntrop
   const L = classLayout(op, input);
   checkWeight(op, weight, L.c);
   const classDim = input.ndim === 1 ? 0 : 1;
+  // The doctor: probabilities in place of logits mean softmax was applied twice.
+  checkCrossEntropyInput(input);
   const logp = logSoftmax(input, classDim);
 
   if (target.dtype === 'float32') {

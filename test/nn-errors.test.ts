@@ -222,3 +222,16 @@ test('constructors validate arguments with the argument name', () => {
   ];
   for (const [fn, re] of cases) assert.throws(fn, re);
 });
+
+test('a layer created inside forward (not registered) shows as ? in the path', () => {
+  class Net extends nn.Module {
+    fc = new nn.Linear(4, 4);
+    override forward(x: Tensor): Tensor {
+      return new nn.Linear(3, 2).forward(this.fc.forward(x));
+    }
+  }
+  assert.equal(
+    messageOf(() => new nn.Sequential(new Net()).forward(randn([1, 4]))),
+    '0.? (Linear): expected 3 input features, got 4 (input shape [1, 4])',
+  );
+});

@@ -453,8 +453,9 @@ export function annotateError(e: unknown, module: Module): unknown {
       e.refresh();
       return e;
     }
-    const name = module.childName(e.source);
-    if (name !== undefined) e.prefix(name);
+    // A module that is called but not registered (created inside forward) has no name: say so
+    // rather than let the parent's name pass for the failing layer's.
+    e.prefix(module.childName(e.source) ?? '?');
     e.source = module;
     return e;
   }

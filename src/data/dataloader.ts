@@ -37,7 +37,9 @@ export type Collated<T> = T extends Tensor
  * indices of one batch and a seed for each sample's augmentation, it resolves to the collated batch.
  */
 export interface BatchWorkers<B> {
-  prepare(indices: Int32Array, seeds: Uint32Array): Promise<B>;
+  prepare(indices: Int32Array, seeds: Uint32Array): Promise<B | null>;
+  /** Batches it can prepare at once (the loader prefetches at least this many). */
+  readonly concurrency?: number;
   close?(): void | Promise<void>;
 }
 
@@ -54,7 +56,7 @@ export interface DataLoaderOptions<T, B> {
   collate?: (samples: T[]) => B;
   /** Applied to each sample's input (the sample itself if it is a Tensor, else its element 0). */
   transform?: TransformLike;
-  /** Batches prepared ahead of the one being consumed (default 2). */
+  /** Batches prepared ahead of the one being consumed (default 2, or the workers' concurrency if more). */
   prefetch?: number;
   /** Prepares batches off the main thread (see `vision.createWorkerPool` in the Node entry). */
   workers?: BatchWorkers<B>;
@@ -76,7 +78,8 @@ export class DataLoader<T, B = Collated<T>> implements AsyncIterable<B> {
 
   constructor(dataset: DatasetLike<T>, options: DataLoaderOptions<T, B> = {}) {
     checkDataset(dataset, 'DataLoader');
-    const { batchSize = 1, shuffle = false, dropLast = false, prefetch = 2 } = options;
+    const { batchSize = 1, shuffle = false, dropLast = false } = options;
+    const prefetch = options.prefetch ?? Math.max(2, options.workers?.concurrency ?? 0);
     if (!Number.isInteger(batchSize) || batchSize < 1) {
       throw new Error(`DataLoader: batchSize must be a positive integer, got ${batchSize}`);
     }
@@ -91,6 +94,12 @@ export class DataLoader<T, B = Collated<T>> implements AsyncIterable<B> {
     }
     if (options.transform !== undefined && !isTransformLike(options.transform)) {
       throw new Error('DataLoader: transform must be a function or an object with apply(input, generator)');
+    }
+    if (options.workers !== undefined && (options.transform !== undefined || options.collate !== undefined)) {
+      throw new Error(
+        'DataLoader: with workers, put the transform in the dataset the worker module builds; ' +
+          'transform and collate functions cannot be sent to other threads',
+      );
     }
     this.dataset = dataset;
     this.batchSize = batchSize;

@@ -63,15 +63,19 @@ export function warpAffine(
   const [a, b, c, d, e, f] = m;
   for (let i = 0; i < H; i++) {
     const yo = i - cy;
+    // input position of output pixel (i, j) = row start + j · (a, d)
+    const rowX = b * yo + c + cx - a * cx;
+    const rowY = e * yo + f + cy - d * cx;
     for (let j = 0; j < W; j++) {
-      const xo = j - cx;
-      // tiny offsets from cos(90°) ≈ 6e-17 must not flip a rounding; 1e-9 of a pixel is nothing
-      const xi = a * xo + b * yo + c + cx;
-      const yi = d * xo + e * yo + f + cy;
+      const xi = rowX + a * j;
+      const yi = rowY + d * j;
       const o = i * W + j;
       if (interpolation === 'nearest') {
-        const jj = roundEven(xi);
-        const ii = roundEven(yi);
+        // round half to even, as grid_sample's nearest (Math.round sends halves up)
+        let jj = Math.round(xi);
+        if (jj - xi === 0.5 && (jj & 1) !== 0) jj -= 1;
+        let ii = Math.round(yi);
+        if (ii - yi === 0.5 && (ii & 1) !== 0) ii -= 1;
         if (jj < 0 || jj >= W || ii < 0 || ii >= H) {
           for (let p = 0; p < planes; p++) out[p * hw + o] = fill;
         } else {
@@ -104,16 +108,6 @@ export function warpAffine(
     }
   }
   return new Tensor(out, x.shape);
-}
-
-/** Round half to even (grid_sample's nearest), after snapping values within 1e-9 of an integer. */
-function roundEven(v: number): number {
-  const r = Math.round(v);
-  if (Math.abs(v - r) < 1e-9) return r;
-  const fl = Math.floor(v);
-  const frac = v - fl;
-  if (frac === 0.5) return fl % 2 === 0 ? fl : fl + 1;
-  return r;
 }
 
 export interface AffineOptions {

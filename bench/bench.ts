@@ -74,7 +74,9 @@ async function main(): Promise<void> {
   const inUse = st.backendInfo().backend;
   const primary = measure(inUse);
   const data = await benchDataLoader({ quick });
-  log(`\nDataLoader (MNIST, batch 128): ${data.plainImgS.toFixed(0)} img/s plain, ${data.augmentedImgS.toFixed(0)} img/s with augmentation`);
+  log(
+    `\nDataLoader (MNIST, batch 128): ${data.plainImgS.toFixed(0)} img/s plain, ${data.augmentedImgS.toFixed(0)} img/s with augmentation`,
+  );
   const js = inUse === 'js' ? primary : measure('js');
   st.setBackend(inUse);
   const peakRssMb = process.resourceUsage().maxRSS / 1024;
@@ -93,15 +95,42 @@ async function main(): Promise<void> {
   }
   const rows: [string, number, number, string][] = [
     ['GEMM 1024³ GFLOP/s', primary.gemm1024_gflops, js.gemm1024_gflops, ''],
-    ['GEMM 2048³ GFLOP/s', primary.gemm2048_gflops, js.gemm2048_gflops, `${ratio(primary.gemm2048_gflops, REFERENCE.openblasGemm2048)} OpenBLAS`],
-    ['M1 train img/s', primary.m1_train_img_s, js.m1_train_img_s, `${ratio(primary.m1_train_img_s, REFERENCE.torchM1Train)} PyTorch`],
-    ['M1 infer img/s', primary.m1_infer_img_s, js.m1_infer_img_s, `${ratio(primary.m1_infer_img_s, REFERENCE.torchM1Infer)} PyTorch, ${ratio(primary.m1_infer_img_s, REFERENCE.onnxM1Infer)} ONNX RT`],
-    ['M2 train img/s', primary.m2_train_img_s, js.m2_train_img_s, `${ratio(primary.m2_train_img_s, REFERENCE.torchM2Train)} PyTorch`],
-    ['M2 infer img/s', primary.m2_infer_img_s, js.m2_infer_img_s, `${ratio(primary.m2_infer_img_s, REFERENCE.torchM2Infer)} PyTorch, ${ratio(primary.m2_infer_img_s, REFERENCE.onnxM2Infer)} ONNX RT`],
+    [
+      'GEMM 2048³ GFLOP/s',
+      primary.gemm2048_gflops,
+      js.gemm2048_gflops,
+      `${ratio(primary.gemm2048_gflops, REFERENCE.openblasGemm2048)} OpenBLAS`,
+    ],
+    [
+      'M1 train img/s',
+      primary.m1_train_img_s,
+      js.m1_train_img_s,
+      `${ratio(primary.m1_train_img_s, REFERENCE.torchM1Train)} PyTorch`,
+    ],
+    [
+      'M1 infer img/s',
+      primary.m1_infer_img_s,
+      js.m1_infer_img_s,
+      `${ratio(primary.m1_infer_img_s, REFERENCE.torchM1Infer)} PyTorch, ${ratio(primary.m1_infer_img_s, REFERENCE.onnxM1Infer)} ONNX RT`,
+    ],
+    [
+      'M2 train img/s',
+      primary.m2_train_img_s,
+      js.m2_train_img_s,
+      `${ratio(primary.m2_train_img_s, REFERENCE.torchM2Train)} PyTorch`,
+    ],
+    [
+      'M2 infer img/s',
+      primary.m2_infer_img_s,
+      js.m2_infer_img_s,
+      `${ratio(primary.m2_infer_img_s, REFERENCE.torchM2Infer)} PyTorch, ${ratio(primary.m2_infer_img_s, REFERENCE.onnxM2Infer)} ONNX RT`,
+    ],
   ];
   console.log(`\n| | ${primary.backend} | js | vs reference |\n|---|---|---|---|`);
   for (const [name, a, b, r] of rows) console.log(`| ${name} | ${a.toFixed(1)} | ${b.toFixed(1)} | ${r} |`);
-  console.log(`\npeak RSS ${peakRssMb.toFixed(0)} MB; DataLoader ${data.plainImgS.toFixed(0)} img/s plain, ${data.augmentedImgS.toFixed(0)} augmented`);
+  console.log(
+    `\npeak RSS ${peakRssMb.toFixed(0)} MB; DataLoader ${data.plainImgS.toFixed(0)} img/s plain, ${data.augmentedImgS.toFixed(0)} augmented`,
+  );
 }
 
 await main();

@@ -68,7 +68,13 @@ export interface Backend {
   ): void;
 
   /** y = conv(x, w) + bias. Overwrites y. */
-  convForward(g: ConvGeometry, x: Float32Array, w: Float32Array, bias: Float32Array | null, y: Float32Array): void;
+  convForward(
+    g: ConvGeometry,
+    x: Float32Array,
+    w: Float32Array,
+    bias: Float32Array | null,
+    y: Float32Array,
+  ): void;
   /** dx = ∂(Σ y·dy)/∂x. Overwrites dx. (Also the forward pass of a transposed convolution.) */
   convBackwardInput(g: ConvGeometry, dy: Float32Array, w: Float32Array, dx: Float32Array): void;
   /** dw (and db when given) = ∂(Σ y·dy)/∂w, ∂/∂bias. Overwrites dw and db. */

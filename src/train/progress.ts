@@ -57,7 +57,7 @@ export class TerminalProgress extends ProgressCallback {
     this.done = 0;
     this.bar = new cliProgress.SingleBar(
       {
-        format: `Epoch ${epoch + 1}/${epochs} |{bar}| {value}/{total} [{elapsed}<{eta}, {rate} it/s] {metrics}`,
+        format: `Epoch ${epoch + 1}/${epochs} |{bar}| {value}/{total} [{elapsedT}<{etaT}, {rate} it/s] {metrics}`,
         stream: this.stream,
         barsize: 25,
         hideCursor: true,
@@ -66,7 +66,7 @@ export class TerminalProgress extends ProgressCallback {
       },
       cliProgress.Presets.shades_classic,
     );
-    this.bar.start(stepsPerEpoch, 0, { elapsed: '0.0s', eta: '?', rate: '0.0', metrics: '' });
+    this.bar.start(stepsPerEpoch, 0, { elapsedT: '0.0s', etaT: '?', rate: '0.0', metrics: '' });
   }
 
   override onBatchEnd(batch: number, logs: Logs): void {
@@ -75,8 +75,8 @@ export class TerminalProgress extends ProgressCallback {
     const secs = (now() - this.start) / 1000;
     const rate = this.done / Math.max(secs, 1e-9);
     this.bar?.update(this.done, {
-      elapsed: formatDuration(secs),
-      eta: formatDuration((this.context.stepsPerEpoch - this.done) / rate),
+      elapsedT: formatDuration(secs),
+      etaT: formatDuration((this.context.stepsPerEpoch - this.done) / rate),
       rate: rate.toFixed(1),
       metrics: formatLogs(logs, ['batchLoss']),
     });

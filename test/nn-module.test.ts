@@ -329,3 +329,11 @@ test('Sequential accepts named children and rejects non-modules', () => {
   assert.throws(() => list.forward(), /ModuleList has no forward/);
   assert.throws(() => list.at(5), /index 5 is out of range for 2 modules/);
 });
+
+test('a module without forward says so (as a TypeError, not a shape error)', () => {
+  class Empty extends nn.Module {}
+  assert.throws(
+    () => new Empty().forward(zeros([1])),
+    (e: Error) => e instanceof TypeError && /Empty: forward\(\) is not implemented/.test(e.message),
+  );
+});

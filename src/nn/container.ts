@@ -6,6 +6,7 @@
 import type { Tensor } from '../tensor/tensor.js';
 import { Module, annotateError, typeName } from './module.js';
 import { ShapeError } from './errors.js';
+import { Flatten, Unflatten } from './flatten.js';
 
 function checkModule(where: string, m: unknown, i: number | string): Module {
   if (!(m instanceof Module)) {
@@ -22,10 +23,9 @@ function indexOf(where: string, index: number, length: number): number {
   return index < 0 ? index + length : index;
 }
 
-/** Shape-preserving layers that Sequential's notes may look past to find a Flatten. */
+/** The layers whose output shape Sequential's note explains (looking past shape-keeping layers). */
 function isReshaper(m: Module): boolean {
-  const t = typeName(m);
-  return t === 'Flatten' || t === 'Unflatten';
+  return m instanceof Flatten || m instanceof Unflatten;
 }
 
 export class Sequential extends Module {

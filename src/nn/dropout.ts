@@ -7,6 +7,7 @@ import { checkBool, show } from './util.js';
 
 export class Dropout extends Module {
   readonly p: number;
+  /** Accepted for PyTorch compatibility (and printed); stride never overwrites the input. */
   readonly inplace: boolean;
   /** Generator for the masks (default: the global one). */
   generator: Generator | undefined;

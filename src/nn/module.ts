@@ -87,7 +87,8 @@ export class Module {
 
   /** The computation. Subclasses override it; call it as `module.forward(x)`. */
   forward(..._inputs: Tensor[]): Tensor {
-    throw new Error(`${typeName(this)}: forward() is not implemented`);
+    // A TypeError: a missing forward is a bug in the model, not a bad input (see annotateError).
+    throw new TypeError(`${typeName(this)}: forward() is not implemented; override it in the subclass`);
   }
 
   private callForward(inner: (...a: never[]) => unknown, args: unknown[]): Tensor {

@@ -19,7 +19,13 @@ export async function main(argv: string[]): Promise<number> {
       return 0;
     } else dir = resolve(a);
   }
-  const results = await runOracle(dir, { filter, backends: backends.length > 0 ? backends : undefined });
+  let results;
+  try {
+    results = await runOracle(dir, { filter, backends: backends.length > 0 ? backends : undefined });
+  } catch (err) {
+    console.error(`oracle: ${err instanceof Error ? err.message : String(err)}`);
+    return 1;
+  }
   let passed = 0;
   let failed = 0;
   for (const r of results) {

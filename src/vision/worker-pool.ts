@@ -120,6 +120,9 @@ export class WorkerPool<B = unknown> implements BatchWorkers<B> {
             if (msg.ready) resolve();
             else reject(new Error(`createWorkerPool: ${msg.error}`));
           };
+          worker.once('exit', (code) =>
+            reject(new Error(`createWorkerPool: worker exited (code ${code}) before building the dataset`)),
+          );
           const onError = (e: Error) =>
             reject(new Error(`createWorkerPool: worker failed to start: ${e.message}`));
           worker.once('message', onMessage);
@@ -174,7 +177,13 @@ export class WorkerPool<B = unknown> implements BatchWorkers<B> {
     if (this.closed) return;
     this.closed = true;
     this.fail(new Error('DataLoader workers: the pool was closed'));
-    await Promise.all(this.slots.map((s) => s.worker.terminate()));
+    // an idle worker is unref'd; terminating it must still hold the process until it is gone
+    await Promise.all(
+      this.slots.map((s) => {
+        s.worker.ref();
+        return s.worker.terminate();
+      }),
+    );
   }
 }
 

@@ -27,7 +27,7 @@ import {
 /** Anything that saves and restores its state as PyTorch objects do (Module, Optimizer, LR scheduler). */
 export interface Stateful {
   stateDict(): Record<string, unknown>;
-  loadStateDict(stateDict: Record<string, unknown>): void;
+  loadStateDict(stateDict: Record<string, unknown>): unknown;
 }
 
 /** A random generator whose whole state can be captured (stride's Generator). */

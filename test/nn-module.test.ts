@@ -328,6 +328,18 @@ test('Sequential accepts named children and rejects non-modules', () => {
   assert.deepEqual(Object.keys(list.stateDict()), ['0.weight', '0.bias', '1.weight', '1.bias']);
   assert.throws(() => list.forward(), /ModuleList has no forward/);
   assert.throws(() => list.at(5), /index 5 is out of range for 2 modules/);
+  const dict = new nn.ModuleDict({ encoder: new nn.Linear(2, 3), head: new nn.Linear(3, 1) });
+  assert.deepEqual(Object.keys(dict.stateDict()), [
+    'encoder.weight',
+    'encoder.bias',
+    'head.weight',
+    'head.bias',
+  ]);
+  assert.ok(dict.get('head') instanceof nn.Linear);
+  assert.throws(() => dict.get('tail'), /ModuleDict: no module 'tail' \(it has: encoder, head\)/);
+  dict.set('encoder', new nn.Linear(2, 3, { bias: false }));
+  assert.deepEqual(dict.keys(), ['encoder', 'head']);
+  assert.equal(dict.numParameters(), 6 + 4);
 });
 
 test('a module without forward says so (as a TypeError, not a shape error)', () => {

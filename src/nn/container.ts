@@ -147,6 +147,57 @@ export class ModuleList extends Module {
   }
 
   override forward(): Tensor {
-    throw new Error("ModuleList has no forward(): iterate over it in your own module's forward");
+    throw new TypeError("ModuleList has no forward(): iterate over it in your own module's forward");
+  }
+}
+
+/** Modules by name, registered (stateDict keys `name.weight`); you write the forward. */
+export class ModuleDict extends Module {
+  constructor(modules: Record<string, Module> = {}) {
+    super();
+    for (const [name, m] of Object.entries(modules)) this.set(name, m);
+  }
+
+  get size(): number {
+    return this._modules.size;
+  }
+
+  get(name: string): Module {
+    const m = this._modules.get(name);
+    if (m === undefined) {
+      throw new RangeError(
+        `ModuleDict: no module '${name}' (it has: ${[...this._modules.keys()].join(', ') || 'none'})`,
+      );
+    }
+    return m;
+  }
+
+  has(name: string): boolean {
+    return this._modules.has(name);
+  }
+
+  /** Adds or replaces the module under `name`. */
+  set(name: string, module: Module): this {
+    checkModule('ModuleDict.set', module, name);
+    if (this._modules.has(name))
+      this._modules.set(name, module); // keeps its place, as in PyTorch
+    else this.registerModule(name, module);
+    return this;
+  }
+
+  keys(): string[] {
+    return [...this._modules.keys()];
+  }
+
+  values(): Module[] {
+    return [...this._modules.values()];
+  }
+
+  entries(): [string, Module][] {
+    return [...this._modules.entries()];
+  }
+
+  override forward(): Tensor {
+    throw new TypeError("ModuleDict has no forward(): pick modules by name in your own module's forward");
   }
 }

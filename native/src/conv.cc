@@ -32,7 +32,7 @@ struct Buffer {
 };
 
 // Scratch owned by the calling thread and reused across calls.
-thread_local Buffer tl_col, tl_tmp;
+thread_local Buffer tl_col;
 
 // Aim for column matrices of at most this many floats per chunk of samples (16 MiB).
 constexpr int64_t kColCap = int64_t(4) << 20;
@@ -142,15 +142,6 @@ void im2col_chunk(const ConvGeom& g, const Dims& d, const float* x, int s0, int 
   });
 }
 
-// Copies dy[s, grp·cOutG + oc, :] for samples [s0, s0+nb) into dst[cOutG × nb·P].
-void gather_dy(const ConvGeom& g, const Dims& d, const float* dy, int s0, int nb, int grp, float* dst) {
-  const int64_t ld = int64_t(nb) * d.P;
-  for (int sl = 0; sl < nb; ++sl)
-    for (int oc = 0; oc < d.cOutG; ++oc)
-      std::memcpy(dst + oc * ld + sl * d.P, dy + ((int64_t(s0 + sl) * g.cOut) + int64_t(grp) * d.cOutG + oc) * d.P,
-                  sizeof(float) * d.P);
-}
-
 }  // namespace
 
 void conv_forward(const ConvGeom& g, const float* x, const float* w, const float* bias, float* y) {
@@ -158,38 +149,27 @@ void conv_forward(const ConvGeom& g, const float* x, const float* w, const float
   if (g.n == 0 || d.P == 0 || g.cOut == 0) return;
   const int nbMax = chunk_samples(g, d);
   float* col = tl_col.get(size_t(d.K) * nbMax * d.P);
-  float* tmp = nbMax > 1 ? tl_tmp.get(size_t(d.cOutG) * nbMax * d.P) : nullptr;
+  const int64_t sampleStride = int64_t(g.cOut) * d.P;  // between samples' blocks of y
   for (int s0 = 0; s0 < g.n; s0 += nbMax) {
     const int nb = std::min(nbMax, g.n - s0);
     const int64_t ld = int64_t(nb) * d.P;
     for (int grp = 0; grp < g.groups; ++grp) {
       const float* wg = w + int64_t(grp) * d.cOutG * d.K;
       im2col_chunk(g, d, x, s0, nb, grp, col);
-      if (nb == 1) {
-        float* yg = y + (int64_t(s0) * g.cOut + int64_t(grp) * d.cOutG) * d.P;
-        sgemm(false, false, d.cOutG, int(d.P), int(d.K), 1.0f, wg, int(d.K), col, int(ld), 0.0f, yg, int(d.P));
-        if (bias)
-          for (int oc = 0; oc < d.cOutG; ++oc) {
-            const float bv = bias[grp * d.cOutG + oc];
-            float* row = yg + oc * d.P;
-            for (int64_t q = 0; q < d.P; ++q) row[q] += bv;
-          }
-      } else {
-        sgemm(false, false, d.cOutG, int(ld), int(d.K), 1.0f, wg, int(d.K), col, int(ld), 0.0f, tmp, int(ld));
-        parallel_range(int64_t(nb) * d.cOutG, 4, [&](int64_t b, int64_t e, int) {
-          for (int64_t u = b; u < e; ++u) {
-            const int sl = int(u / d.cOutG), oc = int(u % d.cOutG);
-            const float* src = tmp + oc * ld + sl * d.P;
-            float* dst = y + ((int64_t(s0 + sl) * g.cOut) + int64_t(grp) * d.cOutG + oc) * d.P;
-            const float bv = bias ? bias[grp * d.cOutG + oc] : 0.0f;
-            if (bias)
-              for (int64_t q = 0; q < d.P; ++q) dst[q] = src[q] + bv;
-            else
-              std::memcpy(dst, src, sizeof(float) * d.P);
-          }
-        });
-      }
+      // Y_g[cOutG × nb·P] = W_g · col, column sl·P + q written straight to y[s0 + sl, grp·cOutG + oc, q].
+      float* yg = y + int64_t(s0) * sampleStride + int64_t(grp) * d.cOutG * d.P;
+      sgemm_seg(false, d.cOutG, int(ld), int(d.K), 1.0f, wg, int(d.K), col, int(ld), 0, 0, 0.0f, yg, int(d.P), d.P,
+                sampleStride);
     }
+  }
+  if (bias) {
+    parallel_range(int64_t(g.n) * g.cOut, std::max<int64_t>(1, 16384 / d.P), [&](int64_t b, int64_t e, int) {
+      for (int64_t u = b; u < e; ++u) {
+        const float bv = bias[u % g.cOut];
+        float* row = y + u * d.P;
+        for (int64_t q = 0; q < d.P; ++q) row[q] += bv;
+      }
+    });
   }
 }
 
@@ -202,21 +182,17 @@ void conv_backward_input(const ConvGeom& g, const float* dy, const float* w, flo
   }
   const int nbMax = chunk_samples(g, d);
   float* col = tl_col.get(size_t(d.K) * nbMax * d.P);
-  float* tmp = nbMax > 1 ? tl_tmp.get(size_t(d.cOutG) * nbMax * d.P) : nullptr;
   const int64_t taps = d.K / d.cInG;
+  const int64_t sampleStride = int64_t(g.cOut) * d.P;
   for (int s0 = 0; s0 < g.n; s0 += nbMax) {
     const int nb = std::min(nbMax, g.n - s0);
     const int64_t ld = int64_t(nb) * d.P;
     for (int grp = 0; grp < g.groups; ++grp) {
       const float* wg = w + int64_t(grp) * d.cOutG * d.K;
-      const float* dyg;
-      if (nb == 1) {
-        dyg = dy + (int64_t(s0) * g.cOut + int64_t(grp) * d.cOutG) * d.P;
-      } else {
-        gather_dy(g, d, dy, s0, nb, grp, tmp);
-        dyg = tmp;
-      }
-      sgemm(true, false, int(d.K), int(ld), d.cOutG, 1.0f, wg, int(d.K), dyg, int(ld), 0.0f, col, int(ld));
+      // dcol[K × nb·P] = W_gᵀ · dY_g, reading dy's column sl·P + q from dy[s0 + sl, grp·cOutG + oc, q].
+      const float* dyg = dy + int64_t(s0) * sampleStride + int64_t(grp) * d.cOutG * d.P;
+      sgemm_seg(true, int(d.K), int(ld), d.cOutG, 1.0f, wg, int(d.K), dyg, int(d.P), d.P, sampleStride, 0.0f, col,
+                int(ld), 0, 0);
       parallel_range(int64_t(nb) * d.cInG, 1, [&](int64_t b, int64_t e, int) {
         for (int64_t u = b; u < e; ++u) {
           const int sl = int(u / d.cInG), c = int(u % d.cInG);

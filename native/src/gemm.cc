@@ -245,20 +245,43 @@ void pack_a(bool ta, const float* a, int lda, int i0, int p0, int mc, int kc, fl
   }
 }
 
+// Where column j of a B or C operand lives: plain (j) or segmented, (j / len)·stride + j % len, for
+// a matrix whose columns are split into equal runs stored apart (n = samples × positions, say).
+struct ColMap {
+  int64_t len = 0, stride = 0;  // len == 0: plain
+  int64_t at(int64_t j) const { return len == 0 ? j : (j / len) * stride + j % len; }
+  // True when columns [j, j + cols) are contiguous in memory.
+  bool contiguous(int64_t j, int cols) const { return len == 0 || j / len == (j + cols - 1) / len; }
+};
+
 // B block rows [p0, p0+kc) × cols [j0, j0+nc) of op(B) into NR-column micro-panels: dst[panel][p][c].
-void pack_b(bool tb, const float* b, int ldb, int p0, int j0, int kc, int nc, int nr, float* dst) {
+void pack_b(bool tb, const float* b, int ldb, const ColMap& bm, int p0, int64_t j0, int kc, int nc, int nr,
+            float* dst) {
   for (int jr = 0; jr < nc; jr += nr) {
     const int cols = std::min(nr, nc - jr);
     float* d = dst + static_cast<int64_t>(jr) * kc;
     if (!tb) {
-      for (int p = 0; p < kc; ++p) {
-        const float* s = b + static_cast<int64_t>(p0 + p) * ldb + j0 + jr;
-        float* dp = d + p * nr;
-        if (cols == nr) {
-          std::memcpy(dp, s, sizeof(float) * nr);
-        } else {
+      if (bm.contiguous(j0 + jr, cols)) {
+        const float* base = b + bm.at(j0 + jr);
+        for (int p = 0; p < kc; ++p) {
+          const float* s = base + static_cast<int64_t>(p0 + p) * ldb;
+          float* dp = d + p * nr;
+          if (cols == nr) {
+            std::memcpy(dp, s, sizeof(float) * nr);
+          } else {
+            int c = 0;
+            for (; c < cols; ++c) dp[c] = s[c];
+            for (; c < nr; ++c) dp[c] = 0.0f;
+          }
+        }
+      } else {  // the panel straddles two segments
+        int64_t off[64];
+        for (int c = 0; c < cols; ++c) off[c] = bm.at(j0 + jr + c);
+        for (int p = 0; p < kc; ++p) {
+          const float* row = b + static_cast<int64_t>(p0 + p) * ldb;
+          float* dp = d + p * nr;
           int c = 0;
-          for (; c < cols; ++c) dp[c] = s[c];
+          for (; c < cols; ++c) dp[c] = row[off[c]];
           for (; c < nr; ++c) dp[c] = 0.0f;
         }
       }
@@ -278,22 +301,16 @@ void pack_b(bool tb, const float* b, int ldb, int p0, int j0, int kc, int nc, in
 
 // ---------------------------------------------------------------- driver
 
-void scale_c(int m, int n, float beta, float* c, int ldc) {
-  if (beta == 1.0f) return;
-  for (int i = 0; i < m; ++i) {
-    float* cr = c + static_cast<int64_t>(i) * ldc;
-    if (beta == 0.0f)
-      std::fill(cr, cr + n, 0.0f);
-    else
-      for (int j = 0; j < n; ++j) cr[j] *= beta;
-  }
-}
-
+// C[m×n] (+)= alpha·op(A)·op(B) for the columns jBase + [0, n) of B and C (as mapped by bm, cm).
 void gemm_block(bool ta, bool tb, int m, int n, int k, float alpha, const float* a, int lda, const float* b, int ldb,
-                float beta, float* c, int ldc) {
+                const ColMap& bm, float beta, float* c, int ldc, const ColMap& cm, int64_t jBase) {
   if (m <= 0 || n <= 0) return;
   if (k <= 0 || alpha == 0.0f) {
-    scale_c(m, n, beta, c, ldc);
+    for (int i = 0; i < m; ++i)
+      for (int j = 0; j < n; ++j) {
+        float& cij = c[static_cast<int64_t>(i) * ldc + cm.at(jBase + j)];
+        cij = beta == 0.0f ? 0.0f : beta * cij;
+      }
     return;
   }
   const Kernel& K = kernel();
@@ -310,30 +327,46 @@ void gemm_block(bool ta, bool tb, int m, int n, int k, float alpha, const float*
     for (int pc = 0; pc < k; pc += KC) {
       const int kc = std::min(KC, k - pc);
       const float be = pc == 0 ? beta : 1.0f;
-      pack_b(tb, b, ldb, pc, jc, kc, nc, nr, pb);
+      pack_b(tb, b, ldb, bm, pc, jBase + jc, kc, nc, nr, pb);
       for (int ic = 0; ic < m; ic += MC) {
         const int mc = std::min(MC, m - ic);
         pack_a(ta, a, lda, ic, pc, mc, kc, alpha, mr, pa);
         for (int jr = 0; jr < nc; jr += nr) {
           const int cols = std::min(nr, nc - jr);
+          const int64_t jg = jBase + jc + jr;  // global column of this panel
+          const bool contiguous = cm.contiguous(jg, cols);
+          int64_t coff[32];  // where each column of the panel lives in C (edge tiles only)
+          bool haveOff = false;
           const float* bp = pb + static_cast<int64_t>(jr) * kc;
           for (int ir = 0; ir < mc; ir += mr) {
             const int rows = std::min(mr, mc - ir);
             const float* ap = pa + static_cast<int64_t>(ir) * kc;
-            float* cp = c + static_cast<int64_t>(ic + ir) * ldc + jc + jr;
-            if (rows == mr && cols == nr) {
-              K.ukr(kc, ap, bp, cp, ldc, be);
+            float* crow = c + static_cast<int64_t>(ic + ir) * ldc;
+            if (rows == mr && cols == nr && contiguous) {
+              K.ukr(kc, ap, bp, crow + cm.at(jg), ldc, be);
             } else {
               K.ukr(kc, ap, bp, tmp, nr, 0.0f);
+              if (!haveOff) {
+                for (int j = 0; j < cols; ++j) coff[j] = cm.at(jg + j);
+                haveOff = true;
+              }
               for (int r = 0; r < rows; ++r) {
-                float* cr = cp + static_cast<int64_t>(r) * ldc;
+                float* cr = crow + static_cast<int64_t>(r) * ldc;
                 const float* tr = tmp + r * nr;
-                if (be == 0.0f)
-                  for (int j = 0; j < cols; ++j) cr[j] = tr[j];
-                else if (be == 1.0f)
-                  for (int j = 0; j < cols; ++j) cr[j] += tr[j];
-                else
-                  for (int j = 0; j < cols; ++j) cr[j] = be * cr[j] + tr[j];
+                if (contiguous) {
+                  float* cc = cr + coff[0];
+                  if (be == 0.0f)
+                    for (int j = 0; j < cols; ++j) cc[j] = tr[j];
+                  else if (be == 1.0f)
+                    for (int j = 0; j < cols; ++j) cc[j] += tr[j];
+                  else
+                    for (int j = 0; j < cols; ++j) cc[j] = be * cc[j] + tr[j];
+                } else {
+                  for (int j = 0; j < cols; ++j) {
+                    float& cij = cr[coff[j]];
+                    cij = be == 0.0f ? tr[j] : be == 1.0f ? cij + tr[j] : be * cij + tr[j];
+                  }
+                }
               }
             }
           }
@@ -498,38 +531,23 @@ void sgemm_nt_sum(int m, int n, int len, int count, float alpha, const float* a,
   nt_sum(m, n, len, count, alpha, a, lda, strideA, b, ldb, strideB, beta, c, ldc, T);
 }
 
-void sgemm_serial(bool ta, bool tb, int m, int n, int k, float alpha, const float* a, int lda, const float* b,
-                  int ldb, float beta, float* c, int ldc) {
-  if (!ta && tb && alpha != 0.0f && m > 0 && n > 0 && prefer_nt(m, n, k) && nt_enabled()) {
-    nt_sum(m, n, k, 1, alpha, a, lda, 0, b, ldb, 0, beta, c, ldc, 1);
-    return;
-  }
-  gemm_block(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
-}
+namespace {
 
-void sgemm(bool ta, bool tb, int m, int n, int k, float alpha, const float* a, int lda, const float* b, int ldb,
-           float beta, float* c, int ldc) {
-  if (m <= 0 || n <= 0) return;
-  const int T = in_parallel_region() ? 1 : num_threads();
-  if (!ta && tb && alpha != 0.0f && prefer_nt(m, n, k) && nt_enabled()) {
-    const double flops = double(m) * n * k;
-    nt_sum(m, n, k, 1, alpha, a, lda, 0, b, ldb, 0, beta, c, ldc, flops < 96.0 * 96 * 96 ? 1 : T);
-    return;
-  }
+// The packed path over column maps, split across threads by column blocks (each thread packs its
+// own B block and reuses it over all of A) or by row blocks when C is tall, or along k (private
+// partials, then summed) when C is tiny and k long. Each part is an independent sub-GEMM.
+void packed(bool ta, bool tb, int m, int n, int k, float alpha, const float* a, int lda, const float* b, int ldb,
+            const ColMap& bm, float beta, float* c, int ldc, const ColMap& cm, int T) {
   const double work = static_cast<double>(m) * n * std::max(k, 1);
-  if (T == 1 || k <= 0 || alpha == 0.0f || work < 96.0 * 96 * 96) {
-    gemm_block(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+  if (T <= 1 || k <= 0 || alpha == 0.0f || work < 96.0 * 96 * 96) {
+    gemm_block(ta, tb, m, n, k, alpha, a, lda, b, ldb, bm, beta, c, ldc, cm, 0);
     return;
   }
   const Kernel& K = kernel();
   const int tilesM = (m + K.mr - 1) / K.mr;
   const int tilesN = (n + K.nr - 1) / K.nr;
-
-  // Split C into column blocks (each thread packs its own B block and reuses it over all of A), or
-  // into row blocks when C is tall; each part is an independent sub-GEMM with its own scratch.
   auto split = [&](int tiles, int unit, int extent, bool cols) {
     const int parts = std::min(T, tiles);
-    // Spread tiles evenly, in units of whole micro-tiles.
     parallel_for(parts, [&](int part, int) {
       const int t0 = static_cast<int>(static_cast<int64_t>(tiles) * part / parts);
       const int t1 = static_cast<int>(static_cast<int64_t>(tiles) * (part + 1) / parts);
@@ -537,42 +555,75 @@ void sgemm(bool ta, bool tb, int m, int n, int k, float alpha, const float* a, i
       const int b1 = std::min(extent, t1 * unit);
       if (b0 >= b1) return;
       if (cols) {
-        const float* bs = tb ? b + static_cast<int64_t>(b0) * ldb : b + b0;
-        gemm_block(ta, tb, m, b1 - b0, k, alpha, a, lda, bs, ldb, beta, c + b0, ldc);
+        gemm_block(ta, tb, m, b1 - b0, k, alpha, a, lda, b, ldb, bm, beta, c, ldc, cm, b0);
       } else {
         const float* as = ta ? a + b0 : a + static_cast<int64_t>(b0) * lda;
-        gemm_block(ta, tb, b1 - b0, n, k, alpha, as, lda, b, ldb, beta, c + static_cast<int64_t>(b0) * ldc, ldc);
+        gemm_block(ta, tb, b1 - b0, n, k, alpha, as, lda, b, ldb, bm, beta, c + static_cast<int64_t>(b0) * ldc, ldc,
+                   cm, 0);
       }
     });
   };
-
   if (tilesN >= 2 * T || (tilesN >= T && tilesN >= tilesM)) {
     split(tilesN, K.nr, n, true);
-  } else if (tilesM >= 2 * T || tilesM >= T) {
+  } else if (tilesM >= T) {
     split(tilesM, K.mr, m, false);
   } else if (k >= 4 * K.kc) {
-    // C is tiny but k is long (e.g. a weight gradient summed over a batch): split k, each
-    // thread accumulates a private m×n partial, then sum them into C.
     const int64_t mn = static_cast<int64_t>(m) * n;
     float* partial = tl_scratch.partial.get(static_cast<size_t>(mn) * T);
+    const ColMap plain;
     parallel_for(T, [&](int part, int) {
       const int k0 = static_cast<int>(static_cast<int64_t>(k) * part / T);
       const int k1 = static_cast<int>(static_cast<int64_t>(k) * (part + 1) / T);
       const float* as = ta ? a + static_cast<int64_t>(k0) * lda : a + k0;
       const float* bs = tb ? b + k0 : b + static_cast<int64_t>(k0) * ldb;
-      gemm_block(ta, tb, m, n, k1 - k0, alpha, as, lda, bs, ldb, 0.0f, partial + mn * part, n);
+      gemm_block(ta, tb, m, n, k1 - k0, alpha, as, lda, bs, ldb, bm, 0.0f, partial + mn * part, n, plain, 0);
     });
     for (int i = 0; i < m; ++i) {
       float* cr = c + static_cast<int64_t>(i) * ldc;
       for (int j = 0; j < n; ++j) {
         float sum = 0.0f;
         for (int t = 0; t < T; ++t) sum += partial[mn * t + static_cast<int64_t>(i) * n + j];
-        cr[j] = beta == 0.0f ? sum : beta * cr[j] + sum;
+        float& cij = cr[cm.at(j)];
+        cij = beta == 0.0f ? sum : beta * cij + sum;
       }
     }
   } else {
-    gemm_block(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+    gemm_block(ta, tb, m, n, k, alpha, a, lda, b, ldb, bm, beta, c, ldc, cm, 0);
   }
+}
+
+void sgemm_impl(bool ta, bool tb, int m, int n, int k, float alpha, const float* a, int lda, const float* b, int ldb,
+                float beta, float* c, int ldc, int T) {
+  if (m <= 0 || n <= 0) return;
+  if (!ta && tb && alpha != 0.0f && prefer_nt(m, n, k) && nt_enabled()) {
+    const double flops = double(m) * n * k;
+    nt_sum(m, n, k, 1, alpha, a, lda, 0, b, ldb, 0, beta, c, ldc, flops < 96.0 * 96 * 96 ? 1 : T);
+    return;
+  }
+  const ColMap plain;
+  packed(ta, tb, m, n, k, alpha, a, lda, b, ldb, plain, beta, c, ldc, plain, T);
+}
+
+}  // namespace
+
+void sgemm_serial(bool ta, bool tb, int m, int n, int k, float alpha, const float* a, int lda, const float* b,
+                  int ldb, float beta, float* c, int ldc) {
+  sgemm_impl(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, 1);
+}
+
+void sgemm(bool ta, bool tb, int m, int n, int k, float alpha, const float* a, int lda, const float* b, int ldb,
+           float beta, float* c, int ldc) {
+  sgemm_impl(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, in_parallel_region() ? 1 : num_threads());
+}
+
+void sgemm_seg(bool ta, int m, int n, int k, float alpha, const float* a, int lda, const float* b, int ldb,
+               int64_t bSegLen, int64_t bSegStride, float beta, float* c, int ldc, int64_t cSegLen,
+               int64_t cSegStride) {
+  if (m <= 0 || n <= 0) return;
+  ColMap bm, cm;
+  if (bSegLen > 0 && bSegLen < n) bm = {bSegLen, bSegStride};
+  if (cSegLen > 0 && cSegLen < n) cm = {cSegLen, cSegStride};
+  packed(ta, false, m, n, k, alpha, a, lda, b, ldb, bm, beta, c, ldc, cm, in_parallel_region() ? 1 : num_threads());
 }
 
 }  // namespace stride

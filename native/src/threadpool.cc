@@ -20,6 +20,11 @@ namespace {
 
 thread_local bool tl_in_pool = false;
 
+// Protocol: a job is published under mu_ with a new generation; tasks are claimed with a CAS on
+// state_ = (generation << 32 | next task), so a worker that wakes late (its generation gone) can
+// never run a stale job. The caller waits only for the tasks it published to be *done*, not for
+// every worker to check in: on a busy machine a sleeping worker may take milliseconds to be
+// scheduled, and the caller simply does its share of the work instead.
 class Pool {
  public:
   explicit Pool(int size) : size_(size), active_threads_(size) {
@@ -41,55 +46,61 @@ class Pool {
       for (int t = 0; t < tasks; ++t) fn(t, 0);
       return;
     }
+    uint32_t gen;
     {
       std::lock_guard<std::mutex> lk(mu_);
+      gen = ++gen_;
       job_ = &fn;
       tasks_ = tasks;
-      next_.store(0, std::memory_order_relaxed);
       participants_ = threads - 1;  // workers 1..threads-1 join in
-      remaining_.store(threads - 1, std::memory_order_relaxed);
-      generation_.fetch_add(1, std::memory_order_release);
+      done_.store(0, std::memory_order_relaxed);
+      state_.store(uint64_t(gen) << 32, std::memory_order_release);
     }
     cv_.notify_all();
     tl_in_pool = true;
-    drain(fn, 0);
+    claim_and_run(gen, fn, tasks, 0);
     tl_in_pool = false;
-    // Every participant must check in before fn (owned by our caller) may go away.
-    for (int spin = 0; spin < 50000 && remaining_.load(std::memory_order_acquire) != 0; ++spin) STRIDE_PAUSE();
-    if (remaining_.load(std::memory_order_acquire) != 0) {
-      std::unique_lock<std::mutex> lk(mu_);
-      done_cv_.wait(lk, [this] { return remaining_.load(std::memory_order_acquire) == 0; });
+    // Tasks claimed by workers are running: wait for them (briefly spinning, then yielding).
+    for (int spin = 0; done_.load(std::memory_order_acquire) < tasks; ++spin) {
+      if (spin < 20000)
+        STRIDE_PAUSE();
+      else
+        std::this_thread::yield();
     }
   }
 
  private:
-  void drain(const std::function<void(int, int)>& fn, int thread) {
+  void claim_and_run(uint32_t gen, const std::function<void(int, int)>& fn, int tasks, int thread) {
+    uint64_t s = state_.load(std::memory_order_acquire);
     for (;;) {
-      const int t = next_.fetch_add(1, std::memory_order_relaxed);
-      if (t >= tasks_) break;
+      if (uint32_t(s >> 32) != gen) return;
+      const int t = int(uint32_t(s));
+      if (t >= tasks) return;
+      if (!state_.compare_exchange_weak(s, s + 1, std::memory_order_acq_rel, std::memory_order_acquire)) continue;
       fn(t, thread);
+      done_.fetch_add(1, std::memory_order_release);
+      s = state_.load(std::memory_order_acquire);
     }
   }
 
   void worker(int id) {
     tl_in_pool = true;
-    uint64_t seen = 0;
+    uint32_t seen = 0;
     for (;;) {
       // Spin briefly for the next job (kernels come in bursts), then sleep on the condition variable.
-      for (int spin = 0; spin < 4000 && generation_.load(std::memory_order_acquire) == seen; ++spin) STRIDE_PAUSE();
+      for (int spin = 0; spin < 4000 && uint32_t(state_.load(std::memory_order_acquire) >> 32) == seen; ++spin)
+        STRIDE_PAUSE();
       const std::function<void(int, int)>* job;
+      int tasks;
       {
         std::unique_lock<std::mutex> lk(mu_);
-        cv_.wait(lk, [&] { return generation_.load(std::memory_order_acquire) != seen; });
-        seen = generation_.load(std::memory_order_acquire);
+        cv_.wait(lk, [&] { return gen_ != seen; });
+        seen = gen_;
         if (id > participants_) continue;  // not needed for this job
         job = job_;
+        tasks = tasks_;
       }
-      drain(*job, id);
-      if (remaining_.fetch_sub(1, std::memory_order_acq_rel) == 1) {
-        std::lock_guard<std::mutex> lk(mu_);
-        done_cv_.notify_one();
-      }
+      claim_and_run(seen, *job, tasks, id);
     }
   }
 
@@ -98,13 +109,13 @@ class Pool {
   std::vector<std::thread> workers_;
   std::mutex busy_;  // held by the thread that owns the current job
   std::mutex mu_;
-  std::condition_variable cv_, done_cv_;
-  std::atomic<uint64_t> generation_{0};
+  std::condition_variable cv_;
+  uint32_t gen_ = 0;  // guarded by mu_
   const std::function<void(int, int)>* job_ = nullptr;
   int tasks_ = 0;
   int participants_ = 0;
-  std::atomic<int> remaining_{0};
-  std::atomic<int> next_{0};
+  std::atomic<uint64_t> state_{0};
+  std::atomic<int> done_{0};
 };
 
 int initial_size() {

@@ -45,7 +45,7 @@ export type MetricLike = Metric<unknown> | 'accuracy' | 'acc' | 'precision' | 'r
 
 /** A scheduler: stepped each epoch (each batch for OneCycleLR); ReduceLROnPlateau gets the monitored value. */
 export interface SchedulerLike {
-  step(metric?: number): unknown;
+  step(metric: number): unknown;
 }
 
 export interface FitOptions {
@@ -324,7 +324,7 @@ export async function fit(model: TrainableModel, options: FitOptions): Promise<H
         optimizer.zeroGrad();
         lossT.backward();
         optimizer.step();
-        if (perBatch) scheduler!.step();
+        if (perBatch) (scheduler as unknown as { step(): unknown }).step();
 
         const n = x.shape[0];
         lossSum += lossV * n;
@@ -360,7 +360,7 @@ export async function fit(model: TrainableModel, options: FitOptions): Promise<H
             );
           }
           scheduler.step(v);
-        } else scheduler.step();
+        } else (scheduler as unknown as { step(): unknown }).step();
       }
     }
     history.stopReason = ctx.stopReason;

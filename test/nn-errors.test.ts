@@ -80,7 +80,7 @@ test('the note keeps full paths when the Sequential is nested, and looks past sh
   assert.equal(
     messageOf(() => new Net().forward(randn([2, 3, 8, 8]))),
     'body.1.2 (Linear): expected 100 input features, got 144 (input shape [2, 144]); ' +
-      'the previous layer body.1.0 (Flatten) gives [2, 144] from the input 4×6×6',
+      "the previous layer body.1.0 (Flatten) gives [2, 144] from body.0 (Sequential)'s output 4×6×6",
   );
 });
 
@@ -233,5 +233,25 @@ test('a layer created inside forward (not registered) shows as ? in the path', (
   assert.equal(
     messageOf(() => new nn.Sequential(new Net()).forward(randn([1, 4]))),
     '0.? (Linear): expected 3 input features, got 4 (input shape [1, 4])',
+  );
+});
+
+test('across containers: a Flatten at the start of the classifier points at its input', () => {
+  class Net extends nn.Module {
+    features = new nn.Sequential(new nn.Conv2d(1, 4, 3), new nn.MaxPool2d(2));
+    classifier = new nn.Sequential(new nn.Flatten(), new nn.Linear(100, 10));
+    override forward(x: Tensor): Tensor {
+      return this.classifier.forward(this.features.forward(x));
+    }
+  }
+  assert.equal(
+    messageOf(() => new Net().forward(randn([2, 1, 14, 14]))),
+    'classifier.1 (Linear): expected 100 input features, got 144 (input shape [2, 144]); ' +
+      "the previous layer classifier.0 (Flatten) gives [2, 144] from classifier's input 4×6×6",
+  );
+  const top = new nn.Sequential(new nn.Flatten(), new nn.Linear(5, 2));
+  assert.match(
+    messageOf(() => top.forward(randn([3, 2, 2]))),
+    /gives \[3, 4\] from the input 2×2$/,
   );
 });

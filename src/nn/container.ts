@@ -92,7 +92,21 @@ export class Sequential extends Module {
     shapes: (readonly number[])[],
   ): unknown {
     const failed = annotateError(e, this); // prefixes the child's name
-    if (!(failed instanceof ShapeError) || failed.path.length !== 1) return failed;
+    if (!(failed instanceof ShapeError)) return failed;
+    if (failed.path.length > 1) {
+      // The failure is inside child i; a note ending at child i's input now learns which sibling
+      // produced that input (or, for the first child, that it is this container's input).
+      for (const n of failed.notes) {
+        if (n.from.type === null && n.from.path.length === 1 && n.from.path[0] === entries[i][0]) {
+          n.from =
+            i > 0
+              ? { path: [entries[i - 1][0]], type: typeName(entries[i - 1][1]) }
+              : { path: [], type: null };
+        }
+      }
+      failed.refresh();
+      return failed;
+    }
     // Look back past layers that keep the shape (ReLU, Dropout, ...) for a Flatten/Unflatten.
     let j = i - 1;
     while (j >= 0 && !isReshaper(entries[j][1]) && shapesEqual(shapes[j], j > 0 ? shapes[j - 1] : inputShape))
@@ -101,7 +115,8 @@ export class Sequential extends Module {
     failed.addNote({
       layer: { path: [entries[j][0]], type: typeName(entries[j][1]) },
       shape: shapes[j],
-      from: j > 0 ? { path: [entries[j - 1][0]], type: typeName(entries[j - 1][1]) } : null,
+      from:
+        j > 0 ? { path: [entries[j - 1][0]], type: typeName(entries[j - 1][1]) } : { path: [], type: null },
       fromShape: j > 0 ? shapes[j - 1] : inputShape,
     });
     return failed;

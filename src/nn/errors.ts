@@ -8,17 +8,20 @@
  */
 import { formatShape } from '../tensor/shape.js';
 
-/** A module mentioned in a note, by path (relative to the same root as the error's path). */
+/**
+ * A module mentioned in a note, by path (relative to the same root as the error's path).
+ * `type: null` means the input of the module at `path` ([] = the root's input).
+ */
 export interface NoteRef {
   path: string[];
-  type: string;
+  type: string | null;
 }
 
-/** "the previous layer <layer> gives <shape> from <from>'s output <dims>" (from: null = the input). */
+/** "the previous layer <layer> gives <shape> from <from>'s output <dims>". */
 export interface ShapeNote {
   layer: NoteRef;
   shape: readonly number[];
-  from: NoteRef | null;
+  from: NoteRef;
   fromShape: readonly number[];
 }
 
@@ -50,7 +53,7 @@ export class ShapeError extends Error {
     this.path.unshift(name);
     for (const n of this.notes) {
       n.layer.path.unshift(name);
-      n.from?.path.unshift(name);
+      n.from.path.unshift(name);
     }
     this.refresh();
   }
@@ -67,10 +70,13 @@ export class ShapeError extends Error {
     const place = this.path.length > 0 ? `${this.where} (${type})` : type;
     let msg = `${place}: ${this.detail}`;
     for (const n of this.notes) {
+      const dims = n.fromShape.slice(1).join('×');
       const from =
-        n.from === null
-          ? `the input ${n.fromShape.slice(1).join('×')}`
-          : `${n.from.path.join('.')} (${n.from.type})'s output ${n.fromShape.slice(1).join('×')}`;
+        n.from.type !== null
+          ? `${n.from.path.join('.')} (${n.from.type})'s output ${dims}`
+          : n.from.path.length > 0
+            ? `${n.from.path.join('.')}'s input ${dims}`
+            : `the input ${dims}`;
       msg += `; the previous layer ${n.layer.path.join('.')} (${n.layer.type}) gives ${formatShape(n.shape)} from ${from}`;
     }
     this.message = msg;

@@ -26,6 +26,8 @@ if (requested === 'js' || requested === 'native') {
 }
 
 export * from './index.js';
+// Training's Node side: the terminal progress bar as fit()'s default; file-writing callbacks.
+export { callbacks, TerminalProgress } from './train/node.js';
 export { setNativeThreads } from './backend/native/index.js';
 export * as io from './io/index.js';
 export * as viz from './viz/index.js';

@@ -123,11 +123,44 @@ __attribute__((target("avx2,fma"))) void ukr_avx2_6x16(int kc, const float* __re
   store(c + 5 * ldc, c50, c51);
 }
 
-// 12 rows × 32 columns: 24 zmm accumulators, two B vectors, broadcasts folded into the FMAs.
-__attribute__((target("avx512f"))) void ukr_avx512_12x32(int kc, const float* __restrict a,
-                                                           const float* __restrict b, float* c, int ldc,
-                                                           float beta) {
-  constexpr int MR = 12;
+// MR rows × 16 columns for MR < 6 (small m): same scheme as the 6×16 kernel.
+template <int MR>
+__attribute__((target("avx2,fma"))) void ukr_avx2_small(int kc, const float* __restrict a,
+                                                          const float* __restrict b, float* c, int ldc,
+                                                          float beta) {
+  __m256 acc0[MR], acc1[MR];
+  for (int r = 0; r < MR; ++r) acc0[r] = acc1[r] = _mm256_setzero_ps();
+#pragma GCC unroll 4
+  for (int p = 0; p < kc; ++p) {
+    const __m256 b0 = _mm256_load_ps(b), b1 = _mm256_load_ps(b + 8);
+    for (int r = 0; r < MR; ++r) {
+      const __m256 x = _mm256_broadcast_ss(a + r);
+      acc0[r] = _mm256_fmadd_ps(x, b0, acc0[r]);
+      acc1[r] = _mm256_fmadd_ps(x, b1, acc1[r]);
+    }
+    a += MR;
+    b += 16;
+  }
+  const __m256 vb = _mm256_set1_ps(beta);
+  for (int r = 0; r < MR; ++r) {
+    float* cr = c + r * ldc;
+    if (beta == 0.0f) {
+      _mm256_storeu_ps(cr, acc0[r]);
+      _mm256_storeu_ps(cr + 8, acc1[r]);
+    } else if (beta == 1.0f) {
+      _mm256_storeu_ps(cr, _mm256_add_ps(_mm256_loadu_ps(cr), acc0[r]));
+      _mm256_storeu_ps(cr + 8, _mm256_add_ps(_mm256_loadu_ps(cr + 8), acc1[r]));
+    } else {
+      _mm256_storeu_ps(cr, _mm256_fmadd_ps(vb, _mm256_loadu_ps(cr), acc0[r]));
+      _mm256_storeu_ps(cr + 8, _mm256_fmadd_ps(vb, _mm256_loadu_ps(cr + 8), acc1[r]));
+    }
+  }
+}
+
+// MR rows × 32 columns (MR = 12: 24 zmm accumulators), two B vectors, broadcasts folded into the FMAs.
+template <int MR>
+__attribute__((target("avx512f"))) void ukr_avx512(int kc, const float* __restrict a, const float* __restrict b,
+                                                     float* c, int ldc, float beta) {
   __m512 acc0[MR], acc1[MR];
 #pragma GCC unroll 12
   for (int r = 0; r < MR; ++r) {
@@ -167,24 +200,56 @@ __attribute__((target("avx512f"))) void ukr_avx512_12x32(int kc, const float* __
 }
 #endif
 
-Kernel select_kernel() {
+// The micro-kernel family for this CPU, tallest first: the tallest is the most efficient; shorter
+// ones serve matrices with few rows (a conv with 8 or 16 output channels), where the tall kernel
+// would compute mostly padding.
+struct KernelSet {
+  Kernel k[3];
+  int count;
+  float speed[3];  // rough relative throughput of each (the tallest = 1)
+};
+
+KernelSet select_kernels() {
 #ifdef STRIDE_X86
   __builtin_cpu_init();
   const char* force = std::getenv("STRIDE_SIMD");  // for testing the fallbacks: avx2, sse2
   const bool allow512 = !force || std::strcmp(force, "avx512") == 0;
   const bool allow2 = allow512 || std::strcmp(force, "avx2") == 0;
-  if (allow512 && __builtin_cpu_supports("avx512f")) return {12, 32, 144, 384, 4096, ukr_avx512_12x32, "avx512"};
+  if (allow512 && __builtin_cpu_supports("avx512f"))
+    return {{{12, 32, 144, 384, 4096, ukr_avx512<12>, "avx512"},
+             {8, 32, 144, 384, 4096, ukr_avx512<8>, "avx512"},
+             {4, 32, 144, 384, 4096, ukr_avx512<4>, "avx512"}},
+            3,
+            {1.0f, 0.95f, 0.7f}};
   if (allow2 && __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
-    return {6, 16, 144, 256, 4096, ukr_avx2_6x16, "avx2"};
-  return {4, 8, 128, 256, 4096, ukr_generic<4, 8>, "sse2"};
+    return {{{6, 16, 144, 256, 4096, ukr_avx2_6x16, "avx2"},
+             {4, 16, 144, 256, 4096, ukr_avx2_small<4>, "avx2"},
+             {2, 16, 144, 256, 4096, ukr_avx2_small<2>, "avx2"}},
+            3,
+            {1.0f, 0.85f, 0.5f}};
+  return {{{4, 8, 128, 256, 4096, ukr_generic<4, 8>, "sse2"}}, 1, {1.0f}};
 #else
-  return {4, 8, 128, 256, 4096, ukr_generic<4, 8>, "scalar"};
+  return {{{4, 8, 128, 256, 4096, ukr_generic<4, 8>, "scalar"}}, 1, {1.0f}};
 #endif
 }
 
-const Kernel& kernel() {
-  static const Kernel k = select_kernel();
-  return k;
+const KernelSet& kernels() {
+  static const KernelSet ks = select_kernels();
+  return ks;
+}
+
+const Kernel& kernel() { return kernels().k[0]; }
+
+// The kernel with the least expected time on an m-row product: padded rows / relative speed.
+const Kernel& kernel_for(int m) {
+  const KernelSet& ks = kernels();
+  int best = 0;
+  float bestCost = 0.0f;
+  for (int i = 0; i < ks.count; ++i) {
+    const float cost = float((m + ks.k[i].mr - 1) / ks.k[i].mr * ks.k[i].mr) / ks.speed[i];
+    if (i == 0 || cost < bestCost) best = i, bestCost = cost;
+  }
+  return ks.k[best];
 }
 
 // ---------------------------------------------------------------- scratch
@@ -302,8 +367,9 @@ void pack_b(bool tb, const float* b, int ldb, const ColMap& bm, int p0, int64_t 
 // ---------------------------------------------------------------- driver
 
 // C[m×n] (+)= alpha·op(A)·op(B) for the columns jBase + [0, n) of B and C (as mapped by bm, cm).
-void gemm_block(bool ta, bool tb, int m, int n, int k, float alpha, const float* a, int lda, const float* b, int ldb,
-                const ColMap& bm, float beta, float* c, int ldc, const ColMap& cm, int64_t jBase) {
+void gemm_block(const Kernel& K, bool ta, bool tb, int m, int n, int k, float alpha, const float* a, int lda,
+                const float* b, int ldb, const ColMap& bm, float beta, float* c, int ldc, const ColMap& cm,
+                int64_t jBase) {
   if (m <= 0 || n <= 0) return;
   if (k <= 0 || alpha == 0.0f) {
     for (int i = 0; i < m; ++i)
@@ -313,7 +379,6 @@ void gemm_block(bool ta, bool tb, int m, int n, int k, float alpha, const float*
       }
     return;
   }
-  const Kernel& K = kernel();
   const int mr = K.mr, nr = K.nr;
   const int MC = K.mc, KC = K.kc;
   const int NC = std::min(K.nc, (n + nr - 1) / nr * nr);
@@ -539,11 +604,11 @@ namespace {
 void packed(bool ta, bool tb, int m, int n, int k, float alpha, const float* a, int lda, const float* b, int ldb,
             const ColMap& bm, float beta, float* c, int ldc, const ColMap& cm, int T) {
   const double work = static_cast<double>(m) * n * std::max(k, 1);
+  const Kernel& K = kernel_for(m);
   if (T <= 1 || k <= 0 || alpha == 0.0f || work < 96.0 * 96 * 96) {
-    gemm_block(ta, tb, m, n, k, alpha, a, lda, b, ldb, bm, beta, c, ldc, cm, 0);
+    gemm_block(K, ta, tb, m, n, k, alpha, a, lda, b, ldb, bm, beta, c, ldc, cm, 0);
     return;
   }
-  const Kernel& K = kernel();
   const int tilesM = (m + K.mr - 1) / K.mr;
   const int tilesN = (n + K.nr - 1) / K.nr;
   auto split = [&](int tiles, int unit, int extent, bool cols) {
@@ -555,10 +620,10 @@ void packed(bool ta, bool tb, int m, int n, int k, float alpha, const float* a, 
       const int b1 = std::min(extent, t1 * unit);
       if (b0 >= b1) return;
       if (cols) {
-        gemm_block(ta, tb, m, b1 - b0, k, alpha, a, lda, b, ldb, bm, beta, c, ldc, cm, b0);
+        gemm_block(K, ta, tb, m, b1 - b0, k, alpha, a, lda, b, ldb, bm, beta, c, ldc, cm, b0);
       } else {
         const float* as = ta ? a + b0 : a + static_cast<int64_t>(b0) * lda;
-        gemm_block(ta, tb, b1 - b0, n, k, alpha, as, lda, b, ldb, bm, beta, c + static_cast<int64_t>(b0) * ldc, ldc,
+        gemm_block(K, ta, tb, b1 - b0, n, k, alpha, as, lda, b, ldb, bm, beta, c + static_cast<int64_t>(b0) * ldc, ldc,
                    cm, 0);
       }
     });
@@ -576,7 +641,7 @@ void packed(bool ta, bool tb, int m, int n, int k, float alpha, const float* a, 
       const int k1 = static_cast<int>(static_cast<int64_t>(k) * (part + 1) / T);
       const float* as = ta ? a + static_cast<int64_t>(k0) * lda : a + k0;
       const float* bs = tb ? b + k0 : b + static_cast<int64_t>(k0) * ldb;
-      gemm_block(ta, tb, m, n, k1 - k0, alpha, as, lda, bs, ldb, bm, 0.0f, partial + mn * part, n, plain, 0);
+      gemm_block(K, ta, tb, m, n, k1 - k0, alpha, as, lda, bs, ldb, bm, 0.0f, partial + mn * part, n, plain, 0);
     });
     for (int i = 0; i < m; ++i) {
       float* cr = c + static_cast<int64_t>(i) * ldc;
@@ -588,7 +653,7 @@ void packed(bool ta, bool tb, int m, int n, int k, float alpha, const float* a, 
       }
     }
   } else {
-    gemm_block(ta, tb, m, n, k, alpha, a, lda, b, ldb, bm, beta, c, ldc, cm, 0);
+    gemm_block(K, ta, tb, m, n, k, alpha, a, lda, b, ldb, bm, beta, c, ldc, cm, 0);
   }
 }
 

@@ -76,6 +76,7 @@ export class WorkerPool<B = unknown> implements BatchWorkers<B> {
   private nextId = 0;
   private closed = false;
   private failure: Error | null = null;
+  private hold: ReturnType<typeof setInterval> | null = null;
 
   private constructor(slots: Slot[]) {
     this.slots = slots;
@@ -84,7 +85,6 @@ export class WorkerPool<B = unknown> implements BatchWorkers<B> {
       slot.worker.on('message', (msg: { id: number; batch?: Encoded; error?: string }) => {
         const job = slot.job;
         slot.job = null;
-        slot.worker.unref();
         if (job && job.id === msg.id) {
           if (msg.error !== undefined) job.reject(new Error(`DataLoader worker: ${msg.error}`));
           else job.resolve(decodeBatch(msg.batch));
@@ -154,16 +154,30 @@ export class WorkerPool<B = unknown> implements BatchWorkers<B> {
   }
 
   private pump(): void {
+    this.holdWhileBusy();
     for (const slot of this.slots) {
-      if (this.queue.length === 0) return;
+      if (this.queue.length === 0) break;
       if (slot.job !== null) continue;
       const job = this.queue.shift()!;
       slot.job = job;
-      slot.worker.ref(); // a batch in flight keeps the process alive
       slot.worker.postMessage({ id: job.id, indices: job.indices, seeds: job.seeds }, [
         job.indices.buffer as ArrayBuffer,
         job.seeds.buffer as ArrayBuffer,
       ]);
+    }
+    this.holdWhileBusy();
+  }
+
+  /**
+   * Workers stay unref'd (an idle pool must not keep the process alive); while batches are in
+   * flight a timer holds the event loop instead, since worker.ref()/unref() toggling proved racy.
+   */
+  private holdWhileBusy(): void {
+    const busy = this.queue.length > 0 || this.slots.some((s) => s.job !== null);
+    if (busy && this.hold === null) this.hold = setInterval(() => undefined, 1000);
+    else if (!busy && this.hold !== null) {
+      clearInterval(this.hold);
+      this.hold = null;
     }
   }
 
@@ -171,19 +185,22 @@ export class WorkerPool<B = unknown> implements BatchWorkers<B> {
     if (this.failure) return;
     this.failure = e;
     for (const job of [...this.slots.map((s) => s.job), ...this.queue.splice(0)]) job?.reject(e);
+    for (const s of this.slots) s.job = null;
+    this.holdWhileBusy();
   }
 
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
     this.fail(new Error('DataLoader workers: the pool was closed'));
-    // an idle worker is unref'd; terminating it must still hold the process until it is gone
-    await Promise.all(
-      this.slots.map((s) => {
-        s.worker.ref();
-        return s.worker.terminate();
-      }),
-    );
+    // idle workers are unref'd, and the exit of an unref'd worker does not hold the event loop
+    // (ref() just before terminate() is not enough on Node 20), so a timer holds it until they are gone
+    const hold = setInterval(() => undefined, 1000);
+    try {
+      await Promise.all(this.slots.map((s) => s.worker.terminate()));
+    } finally {
+      clearInterval(hold);
+    }
   }
 }
 

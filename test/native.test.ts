@@ -224,6 +224,47 @@ test('native conv2d = js on a LeNet/MNIST-sized layer (batched im2col path)', (t
   assertClose(dbn, dbj, 'backward-bias', 2e-4);
 });
 
+test('native conv = js when the batch is unfolded in several chunks (large column matrix)', (t) => {
+  if (!N) return t.skip(skipMsg());
+  // K·P = 72·1024 floats per sample and group: the native column buffer (4 Mi floats) holds 56
+  // samples, so a batch of 61 takes two chunks, the second one partial.
+  const r = rng(8);
+  const g: ConvGeometry = {
+    n: 61,
+    cIn: 16,
+    cOut: 6,
+    groups: 2,
+    inSize: [1, 32, 32],
+    outSize: [1, 32, 32],
+    kernel: [1, 3, 3],
+    stride: [1, 1, 1],
+    padBefore: [0, 1, 1],
+    dilation: [1, 1, 1],
+  };
+  const x = randArray(r, 61 * 16 * 1024);
+  const w = randArray(r, 6 * 8 * 9);
+  const bias = randArray(r, 6);
+  const dy = randArray(r, 61 * 6 * 1024);
+  const [yj, yn] = [new Float32Array(dy.length), new Float32Array(dy.length)];
+  J.convForward(g, x, w, bias, yj);
+  N.convForward(g, x, w, bias, yn);
+  assertClose(yn, yj, 'forward');
+  const [dxj, dxn] = [new Float32Array(x.length), new Float32Array(x.length)];
+  J.convBackwardInput(g, dy, w, dxj);
+  N.convBackwardInput(g, dy, w, dxn);
+  assertClose(dxn, dxj, 'backward-input');
+  const [dwj, dwn, dbj, dbn] = [
+    new Float32Array(w.length),
+    new Float32Array(w.length),
+    new Float32Array(6),
+    new Float32Array(6),
+  ];
+  J.convBackwardWeight(g, x, dy, dwj, dbj);
+  N.convBackwardWeight(g, x, dy, dwn, dbn);
+  assertClose(dwn, dwj, 'backward-weight', 3e-4);
+  assertClose(dbn, dbj, 'backward-bias', 3e-4);
+});
+
 function poolOutSize(inS: number, k: number, s: number, p: number, d: number, ceil: boolean) {
   const span = inS + 2 * p - d * (k - 1) - 1;
   let o = (ceil ? Math.ceil(span / s) : Math.floor(span / s)) + 1;

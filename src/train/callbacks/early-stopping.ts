@@ -5,7 +5,7 @@
  */
 import { inferMode, type Logs } from '../history.js';
 import { Callback, monitored } from './callback.js';
-import type { Tensor } from '../../tensor/tensor.js';
+import { Tensor } from '../../tensor/tensor.js';
 
 export interface EarlyStoppingOptions {
   /** Default 'val_loss'. */
@@ -106,9 +106,11 @@ export class EarlyStopping extends Callback {
 
   private restore(): void {
     if (!this.restoreBestWeights || this.bestWeights === null) return;
-    const model = this.context.model;
-    const sd = model.stateDict();
-    for (const [k, data] of Object.entries(this.bestWeights)) if (sd[k]) sd[k].data.set(data);
+    const shapes = this.context.model.stateDict();
+    const best: Record<string, Tensor> = {};
+    for (const [k, data] of Object.entries(this.bestWeights))
+      best[k] = new Tensor(data.slice(), shapes[k].shape);
+    this.context.model.loadStateDict(best);
     if (this.verbose)
       this.context.log(`Restoring model weights from the end of the best epoch: ${this.bestEpoch + 1}`);
   }

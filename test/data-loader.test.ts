@@ -59,6 +59,10 @@ test('shuffle: a new permutation each epoch, the same sequence of epochs for the
   assert.deepEqual(await order(b), a1);
   assert.deepEqual(await order(b), a2);
   assert.notDeepEqual(await order(new DataLoader(images(20), { batchSize: 6, shuffle: true, seed: 12 })), a1);
+  // an epoch depends only on (seed, epoch): setting epoch resumes a run exactly
+  const resumed = new DataLoader(images(20), { batchSize: 6, shuffle: true, seed: 11 });
+  resumed.epoch = 1;
+  assert.deepEqual(await order(resumed), a2);
   // without a seed, the global generator decides: manualSeed makes it reproducible
   manualSeed(5);
   const c1 = await order(new DataLoader(images(20), { batchSize: 6, shuffle: true }));

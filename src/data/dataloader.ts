@@ -8,10 +8,11 @@
  * In-memory datasets with `getBatch` (MNIST, TensorDataset) take a fast path: the whole batch in one
  * loop over the raw bytes, no per-sample tensors.
  *
- * Randomness: `seed` fixes the shuffle (a new permutation each epoch, the same sequence of epochs
- * for the same seed) and the augmentation: each sample's transform gets its own generator derived
- * from (seed, epoch, position), so results do not depend on timing or prefetch depth. Without a
- * seed, one is drawn from the global generator at construction (so `manualSeed` controls it).
+ * Randomness: `seed` fixes the shuffle (a new permutation each epoch, drawn from (seed, epoch), so
+ * the same seed gives the same sequence of epochs) and the augmentation: each sample's transform
+ * gets its own generator derived from (seed, epoch, position), so results do not depend on timing,
+ * prefetch depth or workers. Without a seed, one is drawn from the global generator at
+ * construction (so `manualSeed` controls it).
  */
 import { Generator, defaultGenerator } from '../tensor/random.js';
 import { Tensor } from '../tensor/tensor.js';
@@ -69,12 +70,15 @@ export class DataLoader<T, B = Collated<T>> implements AsyncIterable<B> {
   readonly dropLast: boolean;
   readonly prefetch: number;
   readonly seed: number;
-  /** Epochs started so far; the next iteration uses this epoch number. */
+  /**
+   * Epochs started so far; the next iteration uses this epoch number. Each epoch's shuffle and
+   * augmentation depend only on (seed, epoch), so setting it resumes a run exactly (like
+   * DistributedSampler.set_epoch).
+   */
   epoch = 0;
   private readonly collate: ((samples: T[]) => B) | null;
   private readonly transform: TransformLike | null;
   private readonly workers: BatchWorkers<B> | null;
-  private readonly shuffleGenerator: Generator;
 
   constructor(dataset: DatasetLike<T>, options: DataLoaderOptions<T, B> = {}) {
     checkDataset(dataset, 'DataLoader');
@@ -110,7 +114,6 @@ export class DataLoader<T, B = Collated<T>> implements AsyncIterable<B> {
     this.collate = options.collate ?? null;
     this.transform = options.transform ?? null;
     this.workers = options.workers ?? null;
-    this.shuffleGenerator = new Generator(this.seed);
   }
 
   /** Number of batches per epoch, like len(loader). */
@@ -119,10 +122,10 @@ export class DataLoader<T, B = Collated<T>> implements AsyncIterable<B> {
     return this.dropLast ? Math.floor(n / this.batchSize) : Math.ceil(n / this.batchSize);
   }
 
-  /** The dataset indices of one epoch, in order (advances the shuffle generator when shuffling). */
-  private epochOrder(): Int32Array {
+  /** The dataset indices of one epoch, in order. */
+  private epochOrder(epoch: number): Int32Array {
     const n = this.dataset.length;
-    if (this.shuffle) return this.shuffleGenerator.permutation(n);
+    if (this.shuffle) return new Generator(mix32(this.seed >>> 0, 0x7fff0000 + epoch)).permutation(n);
     const order = new Int32Array(n);
     for (let i = 0; i < n; i++) order[i] = i;
     return order;
@@ -130,7 +133,10 @@ export class DataLoader<T, B = Collated<T>> implements AsyncIterable<B> {
 
   async *[Symbol.asyncIterator](): AsyncGenerator<B, void, undefined> {
     const epoch = this.epoch++;
-    const order = this.epochOrder();
+    if (!Number.isInteger(epoch) || epoch < 0) {
+      throw new Error(`DataLoader: epoch must be a non-negative integer, got ${epoch}`);
+    }
+    const order = this.epochOrder(epoch);
     const numBatches = this.length;
     const pending: Promise<B | null>[] = [];
     let next = 0;

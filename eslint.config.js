@@ -30,6 +30,7 @@ export default tseslint.config(
       'src/backend/backend.ts',
       'src/backend/index.ts',
       'src/doctor.ts',
+      'src/doctor-checks.ts',
       'src/index.ts',
     ],
     // Node-only parts of those folders, reached through the Node entry point.

@@ -7,8 +7,8 @@
  *
  * This file depends only on Tensor and the doctor, so ops and nn can call it without a cycle.
  */
-import { doctor } from '../doctor.js';
-import type { Tensor } from '../tensor/tensor.js';
+import { doctor } from './doctor.js';
+import type { Tensor } from './tensor/tensor.js';
 
 export const DOCTOR_CODES = {
   softmaxBeforeCrossEntropy: 'softmax-before-cross-entropy',

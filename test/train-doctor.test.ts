@@ -13,7 +13,7 @@ import * as F from '../src/ops/functional.js';
 import { Generator, manualSeed } from '../src/tensor/random.js';
 import { Tensor } from '../src/tensor/tensor.js';
 import { fit, callbacks } from '../src/train/index.js';
-import { DOCTOR_CODES } from '../src/train/doctor-checks.js';
+import { DOCTOR_CODES } from '../src/doctor-checks.js';
 
 doctor.onWarning(() => {}); // keep test output clean; warnings are still recorded
 beforeEach(() => {

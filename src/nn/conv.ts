@@ -9,7 +9,7 @@ import { empty } from './tensors.js';
 import { conv1d, conv2d, conv3d, convTranspose2d } from '../ops/conv.js';
 import type { IntOrTuple } from '../ops/geometry.js';
 import type { Generator } from '../tensor/random.js';
-import { checkConvInput } from '../train/doctor-checks.js';
+import { checkConvInput } from '../doctor-checks.js';
 import { Module, typeName } from './module.js';
 import { Parameter } from './parameter.js';
 import { ShapeError, formatShape } from './errors.js';

@@ -11,7 +11,7 @@ import { expandData, mul, neg, div } from './elementwise.js';
 import { sum, mean } from './reduce.js';
 import { reshape } from './shape.js';
 import { logSoftmax } from './activation.js';
-import { checkCrossEntropyInput } from '../train/doctor-checks.js';
+import { checkCrossEntropyInput } from '../doctor-checks.js';
 
 export type Reduction = 'mean' | 'sum' | 'none';
 

@@ -32,7 +32,7 @@ import {
   checkLossFinite,
   checkSoftmaxBeforeLoss,
   checkSplitSizes,
-} from './doctor-checks.js';
+} from '../doctor-checks.js';
 import { History, type Logs } from './history.js';
 import { LineProgress, now, ProgressCallback } from './progress-base.js';
 

@@ -9,4 +9,4 @@ export type { Logs, EpochRecord, BatchRecord } from './history.js';
 export type { DataInput, BatchSource } from './data.js';
 export { ProgressCallback, LineProgress } from './progress-base.js';
 export * as callbacks from './callbacks/index.js';
-export { DOCTOR_CODES } from './doctor-checks.js';
+export { DOCTOR_CODES } from '../doctor-checks.js';

@@ -89,61 +89,97 @@ TapRanges::TapRanges(const PoolGeom& g) {
   }
 }
 
-// best[ow], bi[ow] ← vals[ow], base + ow·stride where vals[ow] > best[ow] or is NaN (PyTorch's rule).
-inline void select_max(const float* __restrict vals, float* __restrict best, int32_t* __restrict bi, int32_t base,
-                       int stride, int lo, int hi) {
-  for (int ow = lo; ow < hi; ++ow) {
-    const float v = vals[ow];
-    const bool take = v > best[ow] || v != v;
-    best[ow] = take ? v : best[ow];
-    bi[ow] = take ? base + ow * stride : bi[ow];
+// Forward passes work one plane at a time and one window tap (kd, kh, kw) at a time: the tap's
+// input value for every output of the plane is gathered into a flat array (`fill` where the tap
+// falls into padding), then a straight loop over the plane combines it into the running result.
+// The loops over the plane are long (whole feature maps, not 7..28-wide rows) and branch-free, so
+// they vectorise; and for each output the taps are still combined in PyTorch's order (depth, rows,
+// columns), so ties, NaNs and float sums come out as there.
+void gather_tap(const PoolGeom& g, const TapRanges& taps, const float* xp, int kd, int kh, int kw, float fill,
+                float* vals) {
+  const int D = g.in[0], H = g.in[1], W = g.in[2];
+  const int oW = g.out[2], sW = g.s[2];
+  const int off = taps.off[kw], lo = taps.lo[kw], hi = taps.hi[kw];
+  float* v = vals;
+  for (int od = 0; od < g.out[0]; ++od) {
+    const int id = od * g.s[0] - g.p[0] + kd * g.d[0];
+    for (int oh = 0; oh < g.out[1]; ++oh, v += oW) {
+      const int ih = oh * g.s[1] - g.p[1] + kh * g.d[1];
+      if (id < 0 || id >= D || ih < 0 || ih >= H) {
+        std::fill(v, v + oW, fill);
+        continue;
+      }
+      const float* xr = xp + (int64_t(id) * H + ih) * W + off;
+      std::fill(v, v + lo, fill);
+      if (sW == 1)
+        std::memcpy(v + lo, xr + lo, sizeof(float) * (hi - lo));
+      else
+        for (int ow = lo; ow < hi; ++ow) v[ow] = xr[int64_t(ow) * sW];
+      std::fill(v + hi, v + oW, fill);
+    }
   }
 }
 
-// The kernels below walk one output row (od, oh) at a time: for each real window row and each tap
-// t along W, they update every output column ow at once. For a given ow the taps are still visited
-// in PyTorch's order (window rows, then columns), so ties and NaNs resolve exactly as there, and the
-// inner loop over ow is a straight, vectorisable select/sum.
 void max_pool_forward(const PoolGeom& g, const float* x, float* y, int32_t* idx) {
   const AllSpans sp(g);
-  const int* swFirst = sp.s[2].first.data();
-  const int* swCount = sp.s[2].count.data();
-  const int oW = g.out[2], sW = g.s[2], kW = g.k[2];
   const TapRanges taps(g);
+  const int H = g.in[1], W = g.in[2];
   const int64_t ip = in_plane(g), op = out_plane(g);
+  // Offsets (k·d) of tap number t along each dim.
+  std::vector<int> tapD, tapH, tapW;
+  for (int kd = 0; kd < g.k[0]; ++kd)
+    for (int kh = 0; kh < g.k[1]; ++kh)
+      for (int kw = 0; kw < g.k[2]; ++kw) {
+        tapD.push_back(kd * g.d[0]);
+        tapH.push_back(kh * g.d[1]);
+        tapW.push_back(kw * g.d[2]);
+      }
   parallel_range(g.planes, plane_grain(g), [&](int64_t b, int64_t e, int) {
-    std::vector<int64_t> rows;
-    rows.reserve(64);
-    std::vector<float> bestBuf(oW);
-    std::vector<int32_t> idxBuf(oW);
-    std::vector<float> valBuf(oW);
-    float* vals = valBuf.data();
-    float* best = bestBuf.data();
-    int32_t* bi = idxBuf.data();
+    std::vector<float> valBuf(op), bestBuf(op);
+    std::vector<int32_t> tapBuf(op);
+    float* __restrict vals = valBuf.data();
+    float* __restrict best = bestBuf.data();
+    int32_t* __restrict tap = tapBuf.data();
+    const float ninf = -std::numeric_limits<float>::infinity();
     for (int64_t pl = b; pl < e; ++pl) {
       const float* xp = x + pl * ip;
+      std::fill(best, best + op, ninf);
+      std::fill(tap, tap + op, -1);
+      int32_t t = 0;
+      for (int kd = 0; kd < g.k[0]; ++kd)
+        for (int kh = 0; kh < g.k[1]; ++kh)
+          for (int kw = 0; kw < g.k[2]; ++kw, ++t) {
+            gather_tap(g, taps, xp, kd, kh, kw, ninf, vals);  // padding: -inf never wins
+            for (int64_t q = 0; q < op; ++q) {
+              const float v = vals[q];
+              const bool take = (v > best[q]) | (v != v);  // PyTorch: greater, or NaN
+              best[q] = take ? v : best[q];
+              tap[q] = take ? t : tap[q];
+            }
+          }
+      // Flat input positions of the winning taps; if none won (all -inf), PyTorch's starting
+      // index: the first real tap, or -1 when the window covers only padding.
       float* yq = y + pl * op;
       int32_t* iq = idx + pl * op;
+      int64_t q = 0;
       for (int od = 0; od < g.out[0]; ++od)
-        for (int oh = 0; oh < g.out[1]; ++oh, yq += oW, iq += oW) {
-          const int nr = window_rows(sp, g, od, oh, rows);
-          // As in PyTorch, the index starts at the first real tap; -1 when the window is all padding.
-          for (int ow = 0; ow < oW; ++ow) {
-            best[ow] = -std::numeric_limits<float>::infinity();
-            bi[ow] = nr == 0 || swCount[ow] == 0 ? -1 : int32_t(rows[0] + swFirst[ow]);
-          }
-          for (int r = 0; r < nr; ++r)
-            for (int t = 0; t < kW; ++t) {
-              const int off = taps.off[t], lo = taps.lo[t], hi = taps.hi[t];
-              const float* xr = xp + rows[r] + off;
-              const int32_t base = int32_t(rows[r] + off);
-              // Gather the taps first (strided), then a contiguous select loop the compiler vectorises.
-              for (int ow = lo; ow < hi; ++ow) vals[ow] = xr[int64_t(ow) * sW];
-              select_max(vals, best, bi, base, sW, lo, hi);
+        for (int oh = 0; oh < g.out[1]; ++oh)
+          for (int ow = 0; ow < g.out[2]; ++ow, ++q) {
+            yq[q] = best[q];
+            int64_t id, ih, iw;
+            if (tap[q] >= 0) {
+              const int tq = tap[q];
+              id = int64_t(od) * g.s[0] - g.p[0] + tapD[tq];
+              ih = int64_t(oh) * g.s[1] - g.p[1] + tapH[tq];
+              iw = int64_t(ow) * g.s[2] - g.p[2] + tapW[tq];
+            } else if (sp.s[0].count[od] && sp.s[1].count[oh] && sp.s[2].count[ow]) {
+              id = sp.s[0].first[od], ih = sp.s[1].first[oh], iw = sp.s[2].first[ow];
+            } else {
+              iq[q] = -1;
+              continue;
             }
-          std::memcpy(yq, best, sizeof(float) * oW);
-          std::memcpy(iq, bi, sizeof(int32_t) * oW);
-        }
+            iq[q] = int32_t((id * H + ih) * W + iw);
+          }
     }
   });
 }
@@ -163,7 +199,7 @@ void max_pool_backward(const PoolGeom& g, const float* dy, const int32_t* idx, f
 namespace {
 
 template <bool Backward>
-void avg_pool(const PoolGeom& g, const float* src, float* dst, bool cip) {
+[[maybe_unused]] void avg_pool(const PoolGeom& g, const float* src, float* dst, bool cip) {
   const AllSpans sp(g);
   const Spans &sd = sp.s[0], &sh = sp.s[1];
   const int* swCount = sp.s[2].count.data();
@@ -216,7 +252,39 @@ void avg_pool(const PoolGeom& g, const float* src, float* dst, bool cip) {
 
 }  // namespace
 
-void avg_pool_forward(const PoolGeom& g, const float* x, float* y, bool cip) { avg_pool<false>(g, x, y, cip); }
+void avg_pool_forward(const PoolGeom& g, const float* x, float* y, bool cip) {
+  const AllSpans sp(g);
+  const TapRanges taps(g);
+  const int64_t ip = in_plane(g), op = out_plane(g);
+  // Divisor of each output (0: no real element, output 0).
+  std::vector<float> div(op);
+  {
+    int64_t q = 0;
+    for (int od = 0; od < g.out[0]; ++od)
+      for (int oh = 0; oh < g.out[1]; ++oh)
+        for (int ow = 0; ow < g.out[2]; ++ow, ++q) {
+          const int real = sp.s[0].count[od] * sp.s[1].count[oh] * sp.s[2].count[ow];
+          const int padded = sp.s[0].padded[od] * sp.s[1].padded[oh] * sp.s[2].padded[ow];
+          div[q] = real == 0 ? 0.0f : float(cip ? padded : real);
+        }
+  }
+  parallel_range(g.planes, plane_grain(g), [&](int64_t b, int64_t e, int) {
+    std::vector<float> valBuf(op);
+    float* __restrict vals = valBuf.data();
+    for (int64_t pl = b; pl < e; ++pl) {
+      const float* xp = x + pl * ip;
+      float* __restrict yq = y + pl * op;
+      std::fill(yq, yq + op, 0.0f);
+      for (int kd = 0; kd < g.k[0]; ++kd)
+        for (int kh = 0; kh < g.k[1]; ++kh)
+          for (int kw = 0; kw < g.k[2]; ++kw) {
+            gather_tap(g, taps, xp, kd, kh, kw, 0.0f, vals);
+            for (int64_t q = 0; q < op; ++q) yq[q] += vals[q];
+          }
+      for (int64_t q = 0; q < op; ++q) yq[q] = div[q] == 0.0f ? 0.0f : yq[q] / div[q];
+    }
+  });
+}
 void avg_pool_backward(const PoolGeom& g, const float* dy, float* dx, bool cip) { avg_pool<true>(g, dy, dx, cip); }
 
 void adam_step(int64_t n, float* p, const float* grad, float* m, float* v, float* vMax, const AdamOptions& o) {

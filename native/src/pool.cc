@@ -304,7 +304,7 @@ void adam_step(int64_t n, float* p, const float* grad, float* m, float* v, float
       pi *= decay;
       const float mi = m[i] = b1 * m[i] + omb1 * gi;
       float vi = v[i] = b2 * v[i] + omb2 * gi * gi;
-      if (vMax) vi = vMax[i] = std::max(vMax[i], vi);
+      if (vMax) vi = vMax[i] = (vMax[i] < vi || vi != vi) ? vi : vMax[i];  // NaN propagates, as torch.maximum
       const float denom = std::sqrt(vi) / bc2s + eps;
       p[i] = pi - stepSize * mi / denom;
     }

@@ -79,7 +79,7 @@ export class Sequential extends Module {
       } catch (e) {
         throw this.explain(annotateError(e, m), i, entries, input.shape, shapes);
       }
-      shapes.push(x.shape);
+      shapes.push((x as Tensor | undefined)?.shape ?? []); // a child may return a non-tensor
     }
     return x;
   }

@@ -115,6 +115,12 @@ test('translate moves pixels by whole pixels and fills with zero', () => {
     [0, 0, 1, 2],
     [0, 0, 5, 6],
   ]);
+  // fill 'edge' repeats the border pixel (Keras's fill_mode='nearest')
+  assert.deepEqual(plane(T.affine(x, { translate: [2, 1], fill: 'edge' })), [
+    [1, 1, 1, 2],
+    [1, 1, 1, 2],
+    [5, 5, 5, 6],
+  ]);
   const b = T.affine(x, { translate: [-1, 0], interpolation: 'bilinear' });
   assert.deepEqual(plane(b), [
     [2, 3, 4, 0],

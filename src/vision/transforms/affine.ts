@@ -3,14 +3,17 @@
  * Each output pixel is mapped back into the input through the inverse matrix (torchvision's
  * `_get_inverse_affine_matrix`, about the image centre), sampled with nearest (torchvision's
  * default; exact for 90° turns and whole-pixel shifts) or bilinear interpolation, and filled with
- * `fill` (0) where it falls outside. Angles are degrees; `rotate` turns counter-clockwise, `affine`
- * clockwise, as in torchvision (RandomAffine draws symmetric angles, so this only matters for tests).
+ * `fill` (0) where it falls outside, or with the nearest edge pixel for `fill: 'edge'` (Keras's
+ * fill_mode='nearest', grid_sample's padding_mode='border'). Angles are degrees; `rotate` turns
+ * counter-clockwise, `affine` clockwise, as in torchvision (RandomAffine draws symmetric angles,
+ * so this only matters for tests).
  *
  * From Keras's ImageDataGenerator (the course notebooks): rotation_range=15 → `degrees: 15`;
  * width/height_shift_range=0.1 → `translate: [0.1, 0.1]`; zoom_range=0.2 → `scale: [0.8, 1.2]`
  * (Keras draws x and y zoom separately and its zoom > 1 shrinks content; we scale isotropically);
  * shear_range=0.1 → `shear: 0.1`: Keras ≥ 2.2 reads shear_range in degrees (older Keras in radians,
- * which would be `shear: 5.73`). A ±10 px horizontal shift → `translatePx: [10, 0]`.
+ * which would be `shear: 5.73`). A ±10 px horizontal shift → `translatePx: [10, 0]`. Keras fills
+ * with the nearest edge pixel by default: `fill: 'edge'` (torchvision's default is 0).
  */
 import { Tensor } from '../../tensor/tensor.js';
 import type { Generator } from '../../tensor/random.js';
@@ -47,9 +50,14 @@ export function warpAffine(
   x: Tensor,
   m: readonly number[],
   interpolation: Interpolation = 'nearest',
-  fill = 0,
+  fill: Fill = 0,
 ): Tensor {
   const { planes, height: H, width: W } = imageTensor(x, 'warpAffine');
+  if (fill !== 'edge' && typeof fill !== 'number') {
+    throw new Error(`warpAffine: fill must be a number or 'edge', got ${JSON.stringify(fill)}`);
+  }
+  const edge = fill === 'edge';
+  const value = edge ? 0 : fill;
   if (interpolation !== 'nearest' && interpolation !== 'bilinear') {
     throw new Error(
       `warpAffine: interpolation must be 'nearest' or 'bilinear', got ${JSON.stringify(interpolation)}`,
@@ -67,8 +75,12 @@ export function warpAffine(
     const rowX = b * yo + c + cx - a * cx;
     const rowY = e * yo + f + cy - d * cx;
     for (let j = 0; j < W; j++) {
-      const xi = rowX + a * j;
-      const yi = rowY + d * j;
+      let xi = rowX + a * j;
+      let yi = rowY + d * j;
+      if (edge) {
+        xi = xi < 0 ? 0 : xi > W - 1 ? W - 1 : xi;
+        yi = yi < 0 ? 0 : yi > H - 1 ? H - 1 : yi;
+      }
       const o = i * W + j;
       if (interpolation === 'nearest') {
         // round half to even, as grid_sample's nearest (Math.round sends halves up)
@@ -77,7 +89,7 @@ export function warpAffine(
         let ii = Math.round(yi);
         if (ii - yi === 0.5 && (ii & 1) !== 0) ii -= 1;
         if (jj < 0 || jj >= W || ii < 0 || ii >= H) {
-          for (let p = 0; p < planes; p++) out[p * hw + o] = fill;
+          for (let p = 0; p < planes; p++) out[p * hw + o] = value;
         } else {
           const s = ii * W + jj;
           for (let p = 0; p < planes; p++) out[p * hw + o] = src[p * hw + s];
@@ -99,16 +111,19 @@ export function warpAffine(
         for (let p = 0; p < planes; p++) {
           const base = p * hw + s;
           out[p * hw + o] =
-            (in00 ? src[base] : fill) * w00 +
-            (in01 ? src[base + 1] : fill) * w01 +
-            (in10 ? src[base + W] : fill) * w10 +
-            (in11 ? src[base + W + 1] : fill) * w11;
+            (in00 ? src[base] : value) * w00 +
+            (in01 ? src[base + 1] : value) * w01 +
+            (in10 ? src[base + W] : value) * w10 +
+            (in11 ? src[base + W + 1] : value) * w11;
         }
       }
     }
   }
   return new Tensor(out, x.shape);
 }
+
+/** Outside the image: a constant, or 'edge' to repeat the nearest border pixel. */
+export type Fill = number | 'edge';
 
 export interface AffineOptions {
   /** Degrees, clockwise (torchvision's F.affine). */
@@ -119,7 +134,7 @@ export interface AffineOptions {
   /** Degrees: x shear, or [x, y]. */
   shear?: number | readonly [number, number];
   interpolation?: Interpolation;
-  fill?: number;
+  fill?: Fill;
 }
 
 /** torchvision's F.affine about the image centre. */
@@ -146,7 +161,7 @@ export function affine(x: Tensor, options: AffineOptions = {}): Tensor {
 export function rotate(
   x: Tensor,
   angle: number,
-  options: { interpolation?: Interpolation; fill?: number } = {},
+  options: { interpolation?: Interpolation; fill?: Fill } = {},
 ): Tensor {
   return warpAffine(
     x,
@@ -158,14 +173,14 @@ export function rotate(
 
 export interface RandomRotationOptions {
   interpolation?: Interpolation;
-  fill?: number;
+  fill?: Fill;
   generator?: Generator;
 }
 
 export class RandomRotation implements Transform<Tensor, Tensor> {
   readonly degrees: [number, number];
   readonly interpolation: Interpolation;
-  readonly fill: number;
+  readonly fill: Fill;
   readonly generator?: Generator;
 
   /** `degrees`: d → uniform in [−d, d], or [min, max]; counter-clockwise as torchvision. */
@@ -197,7 +212,7 @@ export interface RandomAffineOptions {
   /** Shear in degrees: s → x shear in [−s, s]; [min, max] for x; [xmin, xmax, ymin, ymax]. */
   shear?: number | readonly number[];
   interpolation?: Interpolation;
-  fill?: number;
+  fill?: Fill;
   generator?: Generator;
 }
 
@@ -215,7 +230,7 @@ export class RandomAffine implements Transform<Tensor, Tensor> {
   readonly scale: [number, number] | null;
   readonly shear: number[] | null;
   readonly interpolation: Interpolation;
-  readonly fill: number;
+  readonly fill: Fill;
   readonly generator?: Generator;
 
   constructor(degrees: number | readonly [number, number], options: RandomAffineOptions = {}) {

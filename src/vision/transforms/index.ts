@@ -12,7 +12,13 @@ export type { RandomCropOptions } from './crop.js';
 export { RandomHorizontalFlip, RandomVerticalFlip, hflip, vflip } from './flip.js';
 export type { RandomFlipOptions } from './flip.js';
 export { RandomRotation, RandomAffine, rotate, affine, warpAffine, inverseAffineMatrix } from './affine.js';
-export type { AffineOptions, AffineParams, Fill, RandomAffineOptions, RandomRotationOptions } from './affine.js';
+export type {
+  AffineOptions,
+  AffineParams,
+  Fill,
+  RandomAffineOptions,
+  RandomRotationOptions,
+} from './affine.js';
 export { ColorJitter, Grayscale, rgbToGrayscale, adjustBrightness, adjustContrast } from './color.js';
 export type { ColorJitterOptions } from './color.js';
 export type { Transform, TransformFn, TransformLike } from '../../data/transform.js';

@@ -226,8 +226,8 @@ test('native conv2d = js on a LeNet/MNIST-sized layer (batched im2col path)', (t
 
 test('native conv = js when the batch is unfolded in several chunks (large column matrix)', (t) => {
   if (!N) return t.skip(skipMsg());
-  // K·P = 72·1024 floats per sample and group: the native column buffer (4 Mi floats) holds 56
-  // samples, so a batch of 61 takes two chunks, the second one partial.
+  // K·P = 72·1024 floats per sample and group: the native column buffer (512 Ki floats) holds 7
+  // samples, so a batch of 61 takes 9 chunks, the last one partial.
   const r = rng(8);
   const g: ConvGeometry = {
     n: 61,

@@ -34,8 +34,9 @@ struct Buffer {
 // Scratch owned by the calling thread and reused across calls.
 thread_local Buffer tl_col;
 
-// Aim for column matrices of at most this many floats per chunk of samples (16 MiB).
-constexpr int64_t kColCap = int64_t(4) << 20;
+// Aim for column matrices of at most this many floats per chunk of samples (2 MiB: written by
+// im2col and read back by the GEMM while still in cache).
+constexpr int64_t kColCap = int64_t(1) << 19;
 
 struct Dims {
   int cInG, cOutG;

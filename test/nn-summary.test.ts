@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import * as nn from '../src/nn/index.js';
 import { summary as topLevelSummary } from '../src/index.js';
 import type { Tensor } from '../src/tensor/tensor.js';
+import { ones } from '../src/tensor/creation.js';
 
 class CatsDogs extends nn.Module {
   features = new nn.Sequential(
@@ -99,4 +100,26 @@ test('summary of a single layer and of a model that is called twice per forward'
   const t = nn.summaryRows(new Twice(), [4]);
   assert.equal(t.rows.length, 2);
   assert.equal(t.totalParams, 20);
+});
+
+test('a container with parameters of its own gets a row, so rows add up to the total', () => {
+  class Scaled extends nn.Module {
+    body = new nn.Linear(3, 3);
+    scale = new nn.Parameter(ones([3]));
+    override forward(x: Tensor): Tensor {
+      return this.body.forward(x).mul(this.scale);
+    }
+  }
+  const d = nn.summaryRows(new Scaled(), [3]);
+  assert.deepEqual(
+    d.rows.map((r) => [r.name, r.numParams]),
+    [
+      ['body', 12],
+      ['Scaled', 3],
+    ],
+  );
+  assert.equal(
+    d.rows.reduce((a, r) => a + r.numParams, 0),
+    d.totalParams,
+  );
 });

@@ -1,8 +1,9 @@
 /**
- * summary(model, inputShape): a torchsummary/Keras-style table, one row per leaf module in the
- * order they run, with output shapes found by running the model once (eval mode, no graph) on
- * zeros of [batchSize = 1, ...inputShape]. Modes are restored module by module afterwards, so a
- * model with some layers deliberately in eval mode comes back as it was.
+ * summary(model, inputShape): a torchsummary/Keras-style table, one row per leaf module (and per
+ * container with parameters of its own) in the order they finish, with output shapes found by
+ * running the model once (eval mode, no graph) on zeros of [batchSize = 1, ...inputShape]. Modes
+ * are restored module by module afterwards, so a model with some layers deliberately in eval mode
+ * comes back as it was.
  */
 import { Tensor } from '../tensor/tensor.js';
 import { noGrad } from '../autograd/graph.js';
@@ -59,7 +60,8 @@ export function summaryRows(
   const rows: SummaryRow[] = [];
   const handles: RemovableHandle[] = [];
   for (const [, m] of named) {
-    if (m.children().length > 0) continue; // leaves only: containers would repeat their children
+    // Leaves, plus any container holding parameters of its own (so the rows add up to the total).
+    if (m.children().length > 0 && m.parameters(false).length === 0) continue;
     handles.push(
       m.registerForwardHook((mod, _inputs, output) => {
         const ps = mod.parameters(false);

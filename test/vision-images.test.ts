@@ -198,4 +198,6 @@ test('imageGrid lays images out like make_grid; toChannels renders each channel 
   assert.ok(mr.data[0] > mr.data[1] && mr.data[0] > mr.data[2]); // reddish
   assert.throws(() => toChannels(rgb, { colormap: 'nope' }), /toChannels: unknown colormap 'nope'/);
   assert.throws(() => imageGrid([]), /imageGrid: expected a tensor or a non-empty array/);
+  // one image: returned as it is, as 3 channels, without padding (as make_grid)
+  assert.deepEqual(imageGrid(batch.select(0, 1), { padding: 5 }).shape, [3, 2, 3]);
 });

@@ -22,7 +22,8 @@ export interface ImageGridOptions {
 
 /**
  * Tiles a batch (N, C, H, W) or a list of same-shaped CHW images into one CHW image, exactly as
- * make_grid: single-channel images become 3-channel, ⌈N / nrow⌉ rows of min(nrow, N) cells.
+ * make_grid: single-channel images become 3-channel, ⌈N / nrow⌉ rows of min(nrow, N) cells, and a
+ * single image comes back unpadded.
  */
 export function imageGrid(tensors: Tensor | readonly Tensor[], options: ImageGridOptions = {}): Tensor {
   const { nrow = 8, padding = 2, normalize = false, scaleEach = false, padValue = 0 } = options;
@@ -93,6 +94,8 @@ export function imageGrid(tensors: Tensor | readonly Tensor[], options: ImageGri
     else rescale(planes);
   }
   const n = images.length;
+  // make_grid returns a single image as it is (3 channels, normalised), without padding
+  if (n === 1) return new Tensor(planes[0], [3, h, w]);
   const xmaps = Math.min(nrow, n);
   const ymaps = Math.ceil(n / xmaps);
   const cellH = h + padding;

@@ -216,9 +216,9 @@ KernelSet select_kernels() {
   const bool allow512 = !force || std::strcmp(force, "avx512") == 0;
   const bool allow2 = allow512 || std::strcmp(force, "avx2") == 0;
   if (allow512 && __builtin_cpu_supports("avx512f"))
-    return {{{12, 32, 144, 384, 4096, ukr_avx512<12>, "avx512"},
-             {8, 32, 144, 384, 4096, ukr_avx512<8>, "avx512"},
-             {4, 32, 144, 384, 4096, ukr_avx512<4>, "avx512"}},
+    return {{{12, 32, 144, 256, 4096, ukr_avx512<12>, "avx512"},
+             {8, 32, 144, 256, 4096, ukr_avx512<8>, "avx512"},
+             {4, 32, 144, 256, 4096, ukr_avx512<4>, "avx512"}},
             3,
             {1.0f, 0.95f, 0.7f}};
   if (allow2 && __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))

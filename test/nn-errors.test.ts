@@ -255,3 +255,22 @@ test('across containers: a Flatten at the start of the classifier points at its 
     /gives \[3, 4\] from the input 2×2$/,
   );
 });
+
+test('a non-tensor argument to a layer is a ShapeError naming the layer', () => {
+  const model = new nn.Sequential(new nn.Flatten(), new nn.Linear(4, 2));
+  assert.equal(
+    messageOf(() => model.forward([1, 2, 3, 4] as unknown as Tensor)),
+    '0 (Flatten): expected a Tensor as input, got an array',
+  );
+  assert.equal(
+    messageOf(() => new nn.MSELoss().forward(randn([2]), undefined as unknown as Tensor)),
+    'MSELoss: expected a Tensor as target, got undefined',
+  );
+  // Custom modules may take anything.
+  class Pair extends nn.Module {
+    override forward(...xs: Tensor[]): Tensor {
+      return xs[0];
+    }
+  }
+  assert.equal(new Pair().forward(3 as unknown as Tensor), 3);
+});

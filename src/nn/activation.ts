@@ -6,12 +6,14 @@ import { ShapeError, formatShape } from './errors.js';
 import { checkNumber, show } from './util.js';
 
 export class ReLU extends Module {
+  static override readonly tensorInputs = true;
   override forward(input: Tensor): Tensor {
     return relu(input);
   }
 }
 
 export class LeakyReLU extends Module {
+  static override readonly tensorInputs = true;
   readonly negativeSlope: number;
   constructor(negativeSlope = 0.01) {
     super();
@@ -26,12 +28,14 @@ export class LeakyReLU extends Module {
 }
 
 export class Sigmoid extends Module {
+  static override readonly tensorInputs = true;
   override forward(input: Tensor): Tensor {
     return sigmoid(input);
   }
 }
 
 export class Tanh extends Module {
+  static override readonly tensorInputs = true;
   override forward(input: Tensor): Tensor {
     return tanh(input);
   }
@@ -39,6 +43,7 @@ export class Tanh extends Module {
 
 /** GELU, exact (erf) by default; `{ approximate: 'tanh' }` for the tanh approximation. */
 export class GELU extends Module {
+  static override readonly tensorInputs = true;
   readonly approximate: 'none' | 'tanh';
   constructor(options: { approximate?: 'none' | 'tanh' } = {}) {
     super();
@@ -57,6 +62,7 @@ export class GELU extends Module {
 }
 
 export class ELU extends Module {
+  static override readonly tensorInputs = true;
   readonly alpha: number;
   constructor(alpha = 1) {
     super();
@@ -89,6 +95,7 @@ function checkDimFits(dim: number, input: Tensor): void {
 
 /** Softmax along dim: outputs in (0, 1) summing to 1. Don't put it before CrossEntropyLoss. */
 export class Softmax extends Module {
+  static override readonly tensorInputs = true;
   readonly dim: number;
   constructor(dim: number) {
     super();
@@ -104,6 +111,7 @@ export class Softmax extends Module {
 }
 
 export class LogSoftmax extends Module {
+  static override readonly tensorInputs = true;
   readonly dim: number;
   constructor(dim: number) {
     super();

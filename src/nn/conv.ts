@@ -80,6 +80,7 @@ function splitArgs(
 }
 
 export abstract class _ConvNd extends Module {
+  static override readonly tensorInputs = true;
   readonly inChannels: number;
   readonly outChannels: number;
   readonly kernelSize: number[];

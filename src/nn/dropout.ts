@@ -6,6 +6,7 @@ import { Module } from './module.js';
 import { checkBool, show } from './util.js';
 
 export class Dropout extends Module {
+  static override readonly tensorInputs = true;
   readonly p: number;
   /** Accepted for PyTorch compatibility (and printed); stride never overwrites the input. */
   readonly inplace: boolean;

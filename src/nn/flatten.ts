@@ -16,6 +16,7 @@ function resolve(dim: number, ndim: number): number {
 }
 
 export class Flatten extends Module {
+  static override readonly tensorInputs = true;
   readonly startDim: number;
   readonly endDim: number;
 
@@ -44,6 +45,7 @@ export class Flatten extends Module {
 }
 
 export class Unflatten extends Module {
+  static override readonly tensorInputs = true;
   readonly dim: number;
   readonly sizes: readonly number[];
 

@@ -16,6 +16,7 @@ export interface LinearOptions {
 }
 
 export class Linear extends Module {
+  static override readonly tensorInputs = true;
   readonly inFeatures: number;
   readonly outFeatures: number;
   weight: Parameter;

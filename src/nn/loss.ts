@@ -32,6 +32,7 @@ function checkWeight(where: string, arg: string, w: unknown): Tensor | null {
 }
 
 abstract class _Loss extends Module {
+  static override readonly tensorInputs = true;
   readonly reduction: Reduction;
   constructor(reduction: unknown) {
     super();

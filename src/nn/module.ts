@@ -61,6 +61,11 @@ function checkName(owner: Module, kind: string, name: unknown): asserts name is 
 }
 
 export class Module {
+  /**
+   * Whether every forward argument must be a Tensor (the built-in layers say yes), so that a wrong
+   * argument is a ShapeError naming the layer instead of a TypeError from deep inside an op.
+   */
+  static readonly tensorInputs: boolean = false;
   /** Whether the module is in training mode (Dropout active, BatchNorm using batch statistics). */
   training = true;
   /** @internal registries, in registration order (which is stateDict order). */
@@ -92,6 +97,17 @@ export class Module {
   }
 
   private callForward(inner: (...a: never[]) => unknown, args: unknown[]): Tensor {
+    if ((this.constructor as typeof Module).tensorInputs) {
+      for (let i = 0; i < args.length; i++) {
+        if (!(args[i] instanceof Tensor)) {
+          const which = args.length > 1 ? (['input', 'target'][i] ?? `argument ${i}`) : 'input';
+          throw annotateError(
+            new ShapeError(`expected a Tensor as ${which}, got ${describe(args[i])}`),
+            this,
+          );
+        }
+      }
+    }
     let out: unknown;
     try {
       out = inner.apply(this, args as never[]);
@@ -434,6 +450,7 @@ function quote(s: string): string {
 
 function describe(x: unknown): string {
   if (x === null) return 'null';
+  if (x === undefined) return 'undefined';
   if (x instanceof Tensor) return `a tensor of shape ${formatShape(x.shape)}`;
   if (Array.isArray(x)) return 'an array';
   if (typeof x === 'object') return `a ${typeName(x)}`;

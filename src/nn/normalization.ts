@@ -26,6 +26,7 @@ function filled(n: number, v: number): Tensor {
 }
 
 export abstract class _BatchNorm extends Module {
+  static override readonly tensorInputs = true;
   readonly numFeatures: number;
   readonly eps: number;
   readonly momentum: number | null;

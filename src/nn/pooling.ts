@@ -68,6 +68,7 @@ function checkPadding(where: string, kernel: number[], padding: number[]): void 
 const MAX_KEYS = ['stride', 'padding', 'dilation', 'ceilMode'];
 
 abstract class _MaxPoolNd extends Module {
+  static override readonly tensorInputs = true;
   readonly kernelSize: IntOrTuple;
   readonly stride: IntOrTuple;
   readonly padding: IntOrTuple;
@@ -156,6 +157,7 @@ export class MaxPool3d extends _MaxPoolNd {
 
 /** Average over windows of [N, C, H, W]. */
 export class AvgPool2d extends Module {
+  static override readonly tensorInputs = true;
   readonly kernelSize: IntOrTuple;
   readonly stride: IntOrTuple;
   readonly padding: IntOrTuple;
@@ -234,6 +236,7 @@ function showAdaptive(s: AdaptiveSize): string {
 
 /** Average over adaptive windows: any input size gives outputSize (1 = global average pooling). */
 export class AdaptiveAvgPool2d extends Module {
+  static override readonly tensorInputs = true;
   readonly outputSize: AdaptiveSize;
   constructor(outputSize: AdaptiveSize) {
     super();
@@ -249,6 +252,7 @@ export class AdaptiveAvgPool2d extends Module {
 
 /** Max over adaptive windows: any input size gives outputSize. */
 export class AdaptiveMaxPool2d extends Module {
+  static override readonly tensorInputs = true;
   readonly outputSize: AdaptiveSize;
   constructor(outputSize: AdaptiveSize) {
     super();

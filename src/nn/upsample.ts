@@ -26,6 +26,7 @@ function positive(where: string, arg: string, v: number | readonly number[], int
 }
 
 export class Upsample extends Module {
+  static override readonly tensorInputs = true;
   readonly size: number | readonly number[] | undefined;
   readonly scaleFactor: number | readonly number[] | undefined;
   readonly mode: 'nearest' | 'bilinear';

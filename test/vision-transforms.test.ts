@@ -231,6 +231,28 @@ test('CenterCrop and RandomCrop take the right window; crops larger than the ima
   assert.throws(() => new T.RandomCrop(5).apply(x), /RandomCrop: crop size 5×5 is larger/);
 });
 
+test('RandomResizedCrop: output size, seeded, full-image crop equals Resize, fallback is a centred crop', () => {
+  const x = ramp(3, 20, 30);
+  const rrc = new T.RandomResizedCrop(8);
+  const a = rrc.apply(x, new Generator(4));
+  assert.deepEqual(a.shape, [3, 8, 8]);
+  assert.deepEqual(Array.from(a.data), Array.from(rrc.apply(x, new Generator(4)).data));
+  for (let k = 0; k < 50; k++) {
+    const [top, left, h, w] = rrc.getParams(20, 30, new Generator(k));
+    assert.ok(top >= 0 && left >= 0 && top + h <= 20 && left + w <= 30 && h > 0 && w > 0);
+    assert.ok(h * w >= 0.08 * 600 * 0.8 && h * w <= 600);
+  }
+  // scale 1 and the image's own ratio: the whole image, resized
+  const whole = new T.RandomResizedCrop([10, 15], { scale: [1, 1], ratio: [1.5, 1.5] }).apply(
+    x,
+    new Generator(0),
+  );
+  assert.deepEqual(Array.from(whole.data), Array.from(T.resize(x, 10, 15).data));
+  // an impossible ratio falls back to the centred crop of the clamped ratio
+  const p = new T.RandomResizedCrop(4, { scale: [1, 1], ratio: [3, 3] }).getParams(20, 30, new Generator(0));
+  assert.deepEqual(p, [5, 0, 10, 30]);
+});
+
 test('Grayscale uses torchvision weights; ColorJitter brightness/contrast blend and clamp', () => {
   const rgb = new Tensor(Float32Array.from([1, 0, 0, 1, 0, 0]), [3, 1, 2]);
   close(new T.Grayscale().apply(rgb).data, [0.2989, 0.587]);

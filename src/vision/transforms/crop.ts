@@ -1,8 +1,12 @@
-/** Crops: crop (zero-filled outside the image, which is how padding happens), CenterCrop, RandomCrop. */
+/**
+ * Crops: crop (zero-filled outside the image, which is how padding happens), CenterCrop, RandomCrop
+ * and RandomResizedCrop.
+ */
 import { Tensor } from '../../tensor/tensor.js';
 import type { Generator } from '../../tensor/random.js';
 import type { Transform } from '../../data/transform.js';
 import { imageTensor, pickGenerator, roundHalfEven, sizePair } from './util.js';
+import { resize, type Interpolation } from './resize.js';
 
 /** The h×w window of x (…, H, W) whose top-left corner is (top, left); outside pixels are `fill`. */
 export function crop(x: Tensor, top: number, left: number, height: number, width: number, fill = 0): Tensor {
@@ -119,5 +123,76 @@ export class RandomCrop implements Transform<Tensor, Tensor> {
 
   toString(): string {
     return `RandomCrop(size=[${this.size.join(', ')}], padding=[${this.padding.join(', ')}])`;
+  }
+}
+
+export interface RandomResizedCropOptions {
+  /** Range of the crop's area as a fraction of the image's (default [0.08, 1]). */
+  scale?: readonly [number, number];
+  /** Range of the crop's aspect ratio w/h (default [3/4, 4/3]), drawn log-uniformly. */
+  ratio?: readonly [number, number];
+  interpolation?: Interpolation;
+  generator?: Generator;
+}
+
+/**
+ * torchvision's RandomResizedCrop: a random area and aspect ratio (10 tries, then a centred crop
+ * of the clamped ratio), resized to `size`. The usual augmentation for ImageFolder training.
+ */
+export class RandomResizedCrop implements Transform<Tensor, Tensor> {
+  readonly size: [number, number];
+  readonly scale: [number, number];
+  readonly ratio: [number, number];
+  readonly interpolation: Interpolation;
+  readonly generator?: Generator;
+
+  constructor(size: number | readonly number[], options: RandomResizedCropOptions = {}) {
+    this.size = sizePair(size, 'RandomResizedCrop');
+    const scale = options.scale ?? [0.08, 1];
+    const ratio = options.ratio ?? [3 / 4, 4 / 3];
+    if (!Array.isArray(scale) || scale.length !== 2 || !(scale[0] > 0 && scale[0] <= scale[1])) {
+      throw new Error(
+        `RandomResizedCrop: scale must be [min, max] with 0 < min <= max, got ${JSON.stringify(scale)}`,
+      );
+    }
+    if (!Array.isArray(ratio) || ratio.length !== 2 || !(ratio[0] > 0 && ratio[0] <= ratio[1])) {
+      throw new Error(
+        `RandomResizedCrop: ratio must be [min, max] with 0 < min <= max, got ${JSON.stringify(ratio)}`,
+      );
+    }
+    this.scale = [scale[0], scale[1]];
+    this.ratio = [ratio[0], ratio[1]];
+    this.interpolation = options.interpolation ?? 'bilinear';
+    this.generator = options.generator;
+  }
+
+  /** [top, left, height, width] of the crop, drawn as torchvision does. */
+  getParams(H: number, W: number, g: Generator): [number, number, number, number] {
+    const area = H * W;
+    const logLo = Math.log(this.ratio[0]);
+    const logHi = Math.log(this.ratio[1]);
+    for (let attempt = 0; attempt < 10; attempt++) {
+      const target = area * (this.scale[0] + (this.scale[1] - this.scale[0]) * g.random());
+      const aspect = Math.exp(logLo + (logHi - logLo) * g.random());
+      const w = Math.round(Math.sqrt(target * aspect));
+      const h = Math.round(Math.sqrt(target / aspect));
+      if (w > 0 && w <= W && h > 0 && h <= H) return [g.randint(0, H - h + 1), g.randint(0, W - w + 1), h, w];
+    }
+    const inRatio = W / H;
+    let w = W;
+    let h = H;
+    if (inRatio < this.ratio[0]) h = Math.round(W / this.ratio[0]);
+    else if (inRatio > this.ratio[1]) w = Math.round(H * this.ratio[1]);
+    return [Math.floor((H - h) / 2), Math.floor((W - w) / 2), h, w];
+  }
+
+  apply(x: Tensor, generator?: Generator): Tensor {
+    const { height, width } = imageTensor(x, 'RandomResizedCrop');
+    const [top, left, h, w] = this.getParams(height, width, pickGenerator(this.generator, generator));
+    return resize(crop(x, top, left, h, w), this.size[0], this.size[1], this.interpolation);
+  }
+
+  toString(): string {
+    return `RandomResizedCrop(size=[${this.size.join(', ')}], scale=[${this.scale.join(', ')}], ratio=[${this.ratio.join(', ')}])`;
   }
 }

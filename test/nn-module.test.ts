@@ -125,11 +125,13 @@ test('explicit registration, reassignment and null parameters', () => {
   assert.deepEqual(Object.keys(lin2.stateDict()), ['weight']);
 });
 
-test('a shared parameter is listed once', () => {
+test('a shared module: parameters listed once, stateDict under every name (as PyTorch)', () => {
   const a = new nn.Linear(4, 4);
   const seq = new nn.Sequential(a, new nn.ReLU(), a);
   assert.equal(seq.parameters().length, 2);
   assert.equal(seq.numParameters(), 20);
+  assert.deepEqual(Object.keys(seq.stateDict()), ['0.weight', '0.bias', '2.weight', '2.bias']);
+  seq.loadStateDict(seq.stateDict());
 });
 
 test('a plain array of modules draws a doctor warning', () => {

@@ -281,6 +281,22 @@ export class Module {
     }, this);
   }
 
+  /**
+   * Every module under every name it is held by, as PyTorch's state_dict walks: a module shared by
+   * two parents (or listed twice in a Sequential) saves its tensors under both names, so PyTorch's
+   * files load strictly. Only a cycle (a module inside itself) is cut.
+   */
+  private stateModules(prefix: string, ancestors = new Set<Module>()): [string, Module][] {
+    if (ancestors.has(this)) return [];
+    ancestors.add(this);
+    const out: [string, Module][] = [[prefix, this]];
+    for (const [name, m] of this.namedChildren()) {
+      out.push(...m.stateModules(prefix ? `${prefix}.${name}` : name, ancestors));
+    }
+    ancestors.delete(this);
+    return out;
+  }
+
   /** @internal: the name under which `child` is held, if it is a direct child. */
   childName(child: object): string | undefined {
     for (const [name, m] of this._modules) if (m === child) return name;
@@ -341,7 +357,7 @@ export class Module {
    */
   stateDict(options: { prefix?: string } = {}): StateDict {
     const out: StateDict = {};
-    for (const [mp, m] of this.namedModules(options.prefix ?? '')) {
+    for (const [mp, m] of this.stateModules(options.prefix ?? '')) {
       const at = (name: string): string => (mp ? `${mp}.${name}` : name);
       for (const [name, p] of m._parameters) if (p !== null) out[at(name)] = p.detach();
       for (const [name, b] of m._buffers) {
@@ -364,7 +380,7 @@ export class Module {
       );
     }
     const own = new Map<string, Tensor>();
-    for (const [mp, m] of this.namedModules()) {
+    for (const [mp, m] of this.stateModules('')) {
       const at = (name: string): string => (mp ? `${mp}.${name}` : name);
       for (const [name, p] of m._parameters) if (p !== null) own.set(at(name), p);
       for (const [name, b] of m._buffers) if (b !== null && !m._nonPersistent.has(name)) own.set(at(name), b);

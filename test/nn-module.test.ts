@@ -1,6 +1,7 @@
 /** Module mechanics: registration, names, stateDict/loadStateDict, modes, gradients, printing, hooks. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { inspect } from 'node:util';
 import * as nn from '../src/nn/index.js';
 import { Tensor } from '../src/tensor/tensor.js';
 import { ones, randn, tensor, zeros } from '../src/tensor/creation.js';
@@ -299,6 +300,7 @@ test("toString prints PyTorch's format with only non-default settings", () => {
     'CrossEntropyLoss(labelSmoothing=0.1)',
   );
   assert.equal(new nn.Sequential().toString(), 'Sequential()');
+  assert.equal(inspect(new nn.Sequential(new nn.ReLU())), 'Sequential(\n  (0): ReLU()\n)');
 });
 
 test('forward hooks see inputs and outputs and can be removed', () => {

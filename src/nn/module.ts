@@ -432,6 +432,11 @@ export class Module {
     return '';
   }
 
+  /** `console.log(model)` in Node prints the same as toString(), like PyTorch's print(model). */
+  [Symbol.for('nodejs.util.inspect.custom')](): string {
+    return this.toString();
+  }
+
   /** PyTorch's print format: `Net(\n  (conv): Conv2d(1, 8, kernelSize=(3, 3))\n)`. */
   toString(): string {
     const extra = this.extraRepr();

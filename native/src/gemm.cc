@@ -66,6 +66,21 @@ void ukr_generic(int kc, const float* __restrict a, const float* __restrict b, f
 }
 
 #ifdef STRIDE_X86
+// c[0..16) = x (beta 0), c += x (beta 1), or c = beta·c + x.
+__attribute__((target("avx2,fma"))) inline void store_row16(float* c, __m256 x0, __m256 x1, float beta) {
+  if (beta == 0.0f) {
+    _mm256_storeu_ps(c, x0);
+    _mm256_storeu_ps(c + 8, x1);
+  } else if (beta == 1.0f) {
+    _mm256_storeu_ps(c, _mm256_add_ps(_mm256_loadu_ps(c), x0));
+    _mm256_storeu_ps(c + 8, _mm256_add_ps(_mm256_loadu_ps(c + 8), x1));
+  } else {
+    const __m256 vb = _mm256_set1_ps(beta);
+    _mm256_storeu_ps(c, _mm256_fmadd_ps(vb, _mm256_loadu_ps(c), x0));
+    _mm256_storeu_ps(c + 8, _mm256_fmadd_ps(vb, _mm256_loadu_ps(c + 8), x1));
+  }
+}
+
 __attribute__((target("avx2,fma"))) void ukr_avx2_6x16(int kc, const float* __restrict a,
                                                          const float* __restrict b, float* c, int ldc,
                                                          float beta) {
@@ -102,25 +117,12 @@ __attribute__((target("avx2,fma"))) void ukr_avx2_6x16(int kc, const float* __re
     a += 6;
     b += 16;
   }
-  const __m256 vb = _mm256_set1_ps(beta);
-  auto store = [&](float* cr, __m256 x0, __m256 x1) {
-    if (beta == 0.0f) {
-      _mm256_storeu_ps(cr, x0);
-      _mm256_storeu_ps(cr + 8, x1);
-    } else if (beta == 1.0f) {
-      _mm256_storeu_ps(cr, _mm256_add_ps(_mm256_loadu_ps(cr), x0));
-      _mm256_storeu_ps(cr + 8, _mm256_add_ps(_mm256_loadu_ps(cr + 8), x1));
-    } else {
-      _mm256_storeu_ps(cr, _mm256_fmadd_ps(vb, _mm256_loadu_ps(cr), x0));
-      _mm256_storeu_ps(cr + 8, _mm256_fmadd_ps(vb, _mm256_loadu_ps(cr + 8), x1));
-    }
-  };
-  store(c, c00, c01);
-  store(c + ldc, c10, c11);
-  store(c + 2 * ldc, c20, c21);
-  store(c + 3 * ldc, c30, c31);
-  store(c + 4 * ldc, c40, c41);
-  store(c + 5 * ldc, c50, c51);
+  store_row16(c, c00, c01, beta);
+  store_row16(c + ldc, c10, c11, beta);
+  store_row16(c + 2 * ldc, c20, c21, beta);
+  store_row16(c + 3 * ldc, c30, c31, beta);
+  store_row16(c + 4 * ldc, c40, c41, beta);
+  store_row16(c + 5 * ldc, c50, c51, beta);
 }
 
 // MR rows × 16 columns for MR < 6 (small m): same scheme as the 6×16 kernel.
@@ -141,20 +143,7 @@ __attribute__((target("avx2,fma"))) void ukr_avx2_small(int kc, const float* __r
     a += MR;
     b += 16;
   }
-  const __m256 vb = _mm256_set1_ps(beta);
-  for (int r = 0; r < MR; ++r) {
-    float* cr = c + r * ldc;
-    if (beta == 0.0f) {
-      _mm256_storeu_ps(cr, acc0[r]);
-      _mm256_storeu_ps(cr + 8, acc1[r]);
-    } else if (beta == 1.0f) {
-      _mm256_storeu_ps(cr, _mm256_add_ps(_mm256_loadu_ps(cr), acc0[r]));
-      _mm256_storeu_ps(cr + 8, _mm256_add_ps(_mm256_loadu_ps(cr + 8), acc1[r]));
-    } else {
-      _mm256_storeu_ps(cr, _mm256_fmadd_ps(vb, _mm256_loadu_ps(cr), acc0[r]));
-      _mm256_storeu_ps(cr + 8, _mm256_fmadd_ps(vb, _mm256_loadu_ps(cr + 8), acc1[r]));
-    }
-  }
+  for (int r = 0; r < MR; ++r) store_row16(c + r * ldc, acc0[r], acc1[r], beta);
 }
 
 // MR rows × 32 columns (MR = 12: 24 zmm accumulators), two B vectors, broadcasts folded into the FMAs.
@@ -524,6 +513,8 @@ void nt_tile(const Piece* pieces, int count, const float* a, int64_t lda, const 
 
 using NtTile = void (*)(const Piece*, int, const float*, int64_t, const float*, int64_t, float*, int64_t, float,
                         float);
+#if defined(__AVX512F__)
+// 32 vector registers: 4×4 accumulators + 4 + 4 operands.
 constexpr int kNtMI = 4, kNtNJ = 4;
 const NtTile kNtTiles[kNtMI][kNtNJ] = {
     {nt_tile<1, 1>, nt_tile<1, 2>, nt_tile<1, 3>, nt_tile<1, 4>},
@@ -531,6 +522,15 @@ const NtTile kNtTiles[kNtMI][kNtNJ] = {
     {nt_tile<3, 1>, nt_tile<3, 2>, nt_tile<3, 3>, nt_tile<3, 4>},
     {nt_tile<4, 1>, nt_tile<4, 2>, nt_tile<4, 3>, nt_tile<4, 4>},
 };
+#else
+// 16 vector registers (AVX2, SSE, NEON): 3×3 accumulators + 3 + 3 operands, no spills.
+constexpr int kNtMI = 3, kNtNJ = 3;
+const NtTile kNtTiles[kNtMI][kNtNJ] = {
+    {nt_tile<1, 1>, nt_tile<1, 2>, nt_tile<1, 3>},
+    {nt_tile<2, 1>, nt_tile<2, 2>, nt_tile<2, 3>},
+    {nt_tile<3, 1>, nt_tile<3, 2>, nt_tile<3, 3>},
+};
+#endif
 
 // C[m×n] = alpha · Σ_s A_s·B_sᵀ + beta·C, with A_s = a + s·strideA (m × len, rows lda apart) and
 // B_s = b + s·strideB (n × len, rows ldb apart). The k runs are grouped into chunks of about KC

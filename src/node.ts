@@ -33,3 +33,5 @@ export * as io from './io/index.js';
 export * as viz from './viz/index.js';
 export * as vision from './vision/index.js';
 export { save, load, saveCheckpoint, loadCheckpoint } from './io/index.js';
+export { saveSync, loadSync, saveCheckpointSync, loadCheckpointSync, writeFileAtomic } from './io/index.js';
+export { saveModel, loadModel, loadModelWithInfo } from './io/architecture.js';

@@ -100,6 +100,9 @@ export async function trainEpoch(
   let interrupted = false;
   for await (const [x, y] of loader) {
     if (i++ < state.batchesDone) continue; // replayed order, already trained on
+    // Let the event loop run: a signal handler (Ctrl-C) only runs between macrotasks, and batches
+    // that are ready at once would otherwise keep this loop on microtasks for the whole epoch.
+    await new Promise<void>((resume) => setImmediate(resume));
     if (shouldStop()) {
       interrupted = true;
       break;

@@ -28,7 +28,14 @@ function configure(cmd: Command): Command {
   cmd
     .exitOverride()
     .configureOutput({
-      outputError: (str, write) => write(`stride: ${str.replace(/^error: /, '').trimEnd()}\n`),
+      // One line: commander puts its '(Did you mean ...?)' suggestion on a second one.
+      outputError: (str, write) =>
+        write(
+          `stride: ${str
+            .replace(/^error: /, '')
+            .trimEnd()
+            .replace(/\s*\n\s*/g, ' ')}\n`,
+        ),
     })
     .showSuggestionAfterError(true);
   for (const sub of cmd.commands) configure(sub);

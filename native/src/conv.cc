@@ -32,7 +32,7 @@ struct Buffer {
 };
 
 // Scratch owned by the calling thread and reused across calls.
-thread_local Buffer tl_col;
+thread_local Buffer tl_col, tl_wb;
 
 // Aim for column matrices of at most this many floats per chunk of samples (2 MiB: written by
 // im2col and read back by the GEMM while still in cache).
@@ -92,7 +92,7 @@ void im2col_channel(const ConvGeom& g, const float* xc, float* col, int64_t ld) 
             const float* src = xc + (int64_t(id) * H + ih) * W + offW;
             std::fill(dst, dst + lo, 0.0f);
             if (sW == 1)
-              std::memcpy(dst + lo, src + lo, sizeof(float) * (hi - lo));
+              for (int ow = lo; ow < hi; ++ow) dst[ow] = src[ow];  // rows are short: no memcpy call
             else
               for (int ow = lo; ow < hi; ++ow) dst[ow] = src[int64_t(ow) * sW];
             std::fill(dst + hi, dst + oW, 0.0f);
@@ -148,29 +148,35 @@ void im2col_chunk(const ConvGeom& g, const Dims& d, const float* x, int s0, int 
 void conv_forward(const ConvGeom& g, const float* x, const float* w, const float* bias, float* y) {
   const Dims d = dims(g);
   if (g.n == 0 || d.P == 0 || g.cOut == 0) return;
-  const int nbMax = chunk_samples(g, d);
-  float* col = tl_col.get(size_t(d.K) * nbMax * d.P);
+  // The bias rides along in the GEMM: one more row of ones in col and the bias as one more column
+  // of W, so y gets it without another pass over memory.
+  const int64_t Kb = d.K + (bias ? 1 : 0);
+  Dims db = d;
+  db.K = Kb;
+  const int nbMax = chunk_samples(g, db);
+  float* col = tl_col.get(size_t(Kb) * nbMax * d.P);
+  const float* wAll = w;
+  if (bias) {
+    float* wb = tl_wb.get(size_t(g.cOut) * Kb);
+    for (int oc = 0; oc < g.cOut; ++oc) {
+      std::memcpy(wb + oc * Kb, w + oc * d.K, sizeof(float) * d.K);
+      wb[oc * Kb + d.K] = bias[oc];
+    }
+    wAll = wb;
+  }
   const int64_t sampleStride = int64_t(g.cOut) * d.P;  // between samples' blocks of y
   for (int s0 = 0; s0 < g.n; s0 += nbMax) {
     const int nb = std::min(nbMax, g.n - s0);
     const int64_t ld = int64_t(nb) * d.P;
+    if (bias) std::fill(col + d.K * ld, col + (d.K + 1) * ld, 1.0f);
     for (int grp = 0; grp < g.groups; ++grp) {
-      const float* wg = w + int64_t(grp) * d.cOutG * d.K;
+      const float* wg = wAll + int64_t(grp) * d.cOutG * Kb;
       im2col_chunk(g, d, x, s0, nb, grp, col);
       // Y_g[cOutG × nb·P] = W_g · col, column sl·P + q written straight to y[s0 + sl, grp·cOutG + oc, q].
       float* yg = y + int64_t(s0) * sampleStride + int64_t(grp) * d.cOutG * d.P;
-      sgemm_seg(false, d.cOutG, int(ld), int(d.K), 1.0f, wg, int(d.K), col, int(ld), 0, 0, 0.0f, yg, int(d.P), d.P,
+      sgemm_seg(false, d.cOutG, int(ld), int(Kb), 1.0f, wg, int(Kb), col, int(ld), 0, 0, 0.0f, yg, int(d.P), d.P,
                 sampleStride);
     }
-  }
-  if (bias) {
-    parallel_range(int64_t(g.n) * g.cOut, std::max<int64_t>(1, 16384 / d.P), [&](int64_t b, int64_t e, int) {
-      for (int64_t u = b; u < e; ++u) {
-        const float bv = bias[u % g.cOut];
-        float* row = y + u * d.P;
-        for (int64_t q = 0; q < d.P; ++q) row[q] += bv;
-      }
-    });
   }
 }
 

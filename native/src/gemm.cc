@@ -299,6 +299,24 @@ void pack_a(bool ta, const float* a, int lda, int i0, int p0, int mc, int kc, fl
   }
 }
 
+// One packed row of NR floats: fixed-size copies the compiler turns into a few vector moves (a
+// memcpy call per 64-128 bytes would cost more than the copy).
+inline void copy_panel_row(float* __restrict d, const float* __restrict s, int nr) {
+  switch (nr) {
+    case 32:
+      std::memcpy(d, s, 32 * sizeof(float));
+      break;
+    case 16:
+      std::memcpy(d, s, 16 * sizeof(float));
+      break;
+    case 8:
+      std::memcpy(d, s, 8 * sizeof(float));
+      break;
+    default:
+      for (int c = 0; c < nr; ++c) d[c] = s[c];
+  }
+}
+
 // Where column j of a B or C operand lives: plain (j) or segmented, (j / len)·stride + j % len, for
 // a matrix whose columns are split into equal runs stored apart (n = samples × positions, say).
 struct ColMap {
@@ -321,7 +339,7 @@ void pack_b(bool tb, const float* b, int ldb, const ColMap& bm, int p0, int64_t 
           const float* s = base + static_cast<int64_t>(p0 + p) * ldb;
           float* dp = d + p * nr;
           if (cols == nr) {
-            std::memcpy(dp, s, sizeof(float) * nr);
+            copy_panel_row(dp, s, nr);
           } else {
             int c = 0;
             for (; c < cols; ++c) dp[c] = s[c];

@@ -111,6 +111,42 @@ test('course-report: regression, DataLoader, the zero_grad bug caught, autoencod
   cleanup(r);
 });
 
+test('mnist-simplecnn: 1,853,034 parameters, loss down, loss curves PNG', async () => {
+  const r = await runExample('mnist-simplecnn');
+  assertChecks(r, [
+    'SimpleCNN has 1,853,034 parameters',
+    'training loss went down',
+    'loss curves PNG written',
+  ]);
+  assert.ok(existsSync(join(r.out, 'loss-curves.png')), 'loss-curves.png written');
+  cleanup(r);
+});
+
+test("mnist-smallcnn: the notebook's softmax is caught by the doctor, the corrected model learns", async () => {
+  const r = await runExample('mnist-smallcnn');
+  assertChecks(r, [
+    "doctor warns 'softmax-before-cross-entropy'",
+    'corrected model: training loss went down',
+    'corrected model learns faster',
+  ]);
+  assert.match(r.stderr + r.stdout, /CrossEntropyLoss applies log-softmax itself/);
+  cleanup(r);
+});
+
+test('cats-vs-dogs: generated JPEG folder, Keras model summary, fit with both callbacks', async () => {
+  const r = await runExample('cats-vs-dogs');
+  assertChecks(r, [
+    'trainable parameters',
+    'three SGD steps on a fixed batch lower its loss',
+    'history has val_loss',
+  ]);
+  assert.match(r.stdout, /80 images in .*classes cat, dog/);
+  assert.match(r.stdout, /Total params: 358,402/);
+  assert.ok(existsSync(join(r.out, 'data', 'cat.0.jpg')) && existsSync(join(r.out, 'data', 'dog.39.jpg')));
+  assert.ok(existsSync(join(r.out, 'augmented-batch.png')) && existsSync(join(r.out, 'curves.png')));
+  cleanup(r);
+});
+
 test('course-report: an unknown --part is an error that lists the parts', async () => {
   const r = await runExample('course-report', ['--part', 'nope']);
   assert.equal(r.code, 2);

@@ -11,14 +11,16 @@
 //
 // Transposed operands are handled by the packing routines, never materialised. Partial tiles at
 // the edges run the same micro-kernel into a small buffer that is then merged into C.
-// Micro-kernels: AVX-512 (12×32) and AVX2/FMA (6×16), compiled with target attributes and picked
-// at load time with __builtin_cpu_supports; a portable 4×8 loop kernel everywhere else.
+// Micro-kernels: AVX-512 (12×32, 8×32, 4×32) and AVX2/FMA (6×16, 4×16, 2×16), compiled with target
+// attributes and picked at load time with __builtin_cpu_supports (the height per call, by the
+// number of rows); a portable 4×8 loop kernel everywhere else.
+//
+// Also here: the dot-product path for C = A·Bᵀ with long k (nt_sum), and the thread split.
 #include "gemm.h"
 
 #include <algorithm>
 #include <cstdlib>
 #include <cstring>
-#include <memory>
 #include <vector>
 
 #include "threadpool.h"
@@ -42,7 +44,8 @@ struct Kernel {
 
 // ---------------------------------------------------------------- micro-kernels
 
-// Stores an accumulated row segment: c = acc (beta 0), c += acc (beta 1), c = beta·c + acc.
+// Every micro-kernel computes an MR×NR tile over kc steps from packed panels and stores it:
+// c = acc (beta 0: C is not read, so NaNs there are ignored), c += acc (beta 1), c = beta·c + acc.
 template <int MR, int NR>
 void ukr_generic(int kc, const float* __restrict a, const float* __restrict b, float* c, int ldc, float beta) {
   float acc[MR][NR] = {};

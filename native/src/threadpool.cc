@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <cstdlib>
 #include <mutex>
@@ -87,9 +88,13 @@ class Pool {
     tl_in_pool = true;
     uint32_t seen = 0;
     for (;;) {
-      // Spin briefly for the next job (kernels come in bursts), then sleep on the condition variable.
-      for (int spin = 0; spin < 4000 && uint32_t(state_.load(std::memory_order_acquire) >> 32) == seen; ++spin)
+      // Spin up to ~50 µs for the next job (a kernel runs several parallel regions back to back),
+      // then sleep on the condition variable so an idle pool leaves the cores to JS and the GC.
+      const auto spinUntil = std::chrono::steady_clock::now() + std::chrono::microseconds(50);
+      for (int spin = 1; uint32_t(state_.load(std::memory_order_acquire) >> 32) == seen; ++spin) {
         STRIDE_PAUSE();
+        if ((spin & 63) == 0 && std::chrono::steady_clock::now() > spinUntil) break;
+      }
       const std::function<void(int, int)>* job;
       int tasks;
       {

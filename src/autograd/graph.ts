@@ -68,6 +68,80 @@ export function needsGrad(t: Tensor): boolean {
   return t.requiresGrad;
 }
 
+// ---- gradient buffers ---------------------------------------------------------------------------
+//
+// Interior gradients live exactly as long as backward() needs them: made by one node's backward,
+// consumed by the next. Allocating each one fresh costs more than the loops that fill it (a fresh
+// Float32Array is zeroed pages the OS faults in one by one, and hundreds of MB of them per step
+// make V8 run a full GC every few steps), so backward closures that overwrite every element ask
+// `gradBuffer()` for storage, and runBackward hands a buffer back to a small pool once its
+// gradient is consumed. Only buffers nobody else can see are recycled: a gradient that becomes a
+// leaf's `.grad` or a retained `.grad`, that is passed on to more than one input, or that reaches
+// user code any other way stays the garbage collector's.
+
+/** Per length, buffers free for reuse; bounded so that memory stays flat. */
+const freeBuffers = new Map<number, Float32Array[]>();
+let freeBytes = 0;
+const MAX_FREE_BYTES = 256 * 1024 * 1024;
+const MAX_FREE_PER_LENGTH = 4;
+/** Buffers handed out during the running backward pass and not yet escaped (keyed by ArrayBuffer). */
+let owned: Set<ArrayBufferLike> | null = null;
+
+/**
+ * Storage for a gradient that a backward closure is about to overwrite completely: a recycled
+ * buffer (old contents!) during backward(), a fresh zeroed one otherwise.
+ */
+export function gradBuffer(n: number): Float32Array {
+  if (owned === null) return new Float32Array(n);
+  const list = freeBuffers.get(n);
+  let b = list?.pop();
+  if (b === undefined) b = new Float32Array(n);
+  else freeBytes -= b.byteLength;
+  owned.add(b.buffer);
+  return b;
+}
+
+function release(data: Float32Array | Int32Array): void {
+  if (owned === null || !owned.delete(data.buffer)) return;
+  if (!(data instanceof Float32Array) || data.byteLength + freeBytes > MAX_FREE_BYTES) return;
+  let list = freeBuffers.get(data.length);
+  if (list === undefined) freeBuffers.set(data.length, (list = []));
+  if (list.length >= MAX_FREE_PER_LENGTH) return;
+  list.push(data);
+  freeBytes += data.byteLength;
+}
+
+/** The buffer leaves the graph's hands (a `.grad`, or shared): never recycle it. */
+function escape(data: Float32Array | Int32Array): void {
+  owned?.delete(data.buffer);
+}
+
+function isOwned(t: Tensor): boolean {
+  return owned !== null && owned.has(t.data.buffer);
+}
+
+/** Sums two gradients for the same tensor, in place into one the graph owns when it can. */
+function accumulate(acc: Tensor, gi: Tensor): Tensor {
+  if (acc.data.buffer !== gi.data.buffer && acc.shape.length === gi.shape.length) {
+    let same = true;
+    for (let d = 0; d < acc.shape.length; d++) if (acc.shape[d] !== gi.shape[d]) same = false;
+    if (same) {
+      const [into, from] = isOwned(acc) ? [acc, gi] : isOwned(gi) ? [gi, acc] : [null, null];
+      if (into !== null && from !== null) {
+        const a = into.data;
+        const b = from.data;
+        for (let i = 0; i < a.length; i++) a[i] += b[i];
+        release(from.data);
+        return into;
+      }
+    }
+  }
+  const sum = acc.add(gi);
+  release(acc.data);
+  release(gi.data);
+  return sum;
+}
+
 /** Reverse-mode differentiation from `root`, seeded with `gradient` (ones for a scalar root). */
 export function runBackward(root: Tensor, gradient: Tensor, retainGraph = false): void {
   backwardCalls++;
@@ -96,6 +170,8 @@ export function runBackward(root: Tensor, gradient: Tensor, retainGraph = false)
   const grads = new Map<Tensor, Tensor>();
   grads.set(root, gradient);
   const prev = setGradEnabled(false);
+  const outerOwned = owned;
+  owned = new Set();
   try {
     for (let k = order.length - 1; k >= 0; k--) {
       const t = order[k];
@@ -105,10 +181,27 @@ export function runBackward(root: Tensor, gradient: Tensor, retainGraph = false)
       const fn = t.gradFn;
       if (fn === null) {
         t.accumulateGrad(g);
+        // The first gradient becomes `.grad` itself; a later one was added into a new tensor.
+        if (t.grad !== null && t.grad.data.buffer === g.data.buffer) escape(g.data);
+        else release(g.data);
         continue;
       }
-      if (t.retainsGrad) t.accumulateGrad(g);
+      if (t.retainsGrad) {
+        t.accumulateGrad(g);
+        escape(g.data);
+      }
       const inputGrads = fn.backward(g);
+      let passedOn = false;
+      for (let j = 0; j < inputGrads.length; j++) {
+        const gi = inputGrads[j];
+        if (gi === null || gi === undefined) continue;
+        if (gi.data.buffer === g.data.buffer) passedOn = true;
+        // One buffer handed to two inputs (add's gradient, x·x) must not be changed in place.
+        for (let i = 0; i < j; i++) {
+          const other = inputGrads[i];
+          if (other && other.data.buffer === gi.data.buffer) escape(gi.data);
+        }
+      }
       for (let j = 0; j < fn.inputs.length; j++) {
         const input = fn.inputs[j];
         const gi = inputGrads[j];
@@ -119,11 +212,13 @@ export function runBackward(root: Tensor, gradient: Tensor, retainGraph = false)
           );
         }
         const acc = grads.get(input);
-        grads.set(input, acc === undefined ? gi : acc.add(gi));
+        grads.set(input, acc === undefined ? gi : accumulate(acc, gi));
       }
+      if (!passedOn) release(g.data);
       if (!retainGraph) t.gradFn = freed(fn);
     }
   } finally {
+    owned = outerOwned;
     setGradEnabled(prev);
   }
 }

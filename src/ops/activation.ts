@@ -3,7 +3,7 @@
  * one over the gradient, in plain loops: activations run after every layer, so a per-element
  * closure or a chain of composed ops would dominate a small model's step time.
  */
-import { record } from '../autograd/graph.js';
+import { gradBuffer, record } from '../autograd/graph.js';
 import { Tensor } from '../tensor/tensor.js';
 import { normalizeDim, stridesOf } from '../tensor/shape.js';
 
@@ -30,7 +30,7 @@ export function relu(input: Tensor): Tensor {
   }
   return record(new Tensor(y, input.shape), 'relu', [input], (g) => {
     const gd = g.data as Float32Array;
-    const dx = new Float32Array(n);
+    const dx = gradBuffer(n);
     const gi = new Int32Array(gd.buffer, gd.byteOffset, n);
     const di = new Int32Array(dx.buffer, 0, n);
     // The gradient passes where y > 0. y's bit patterns are never negative (relu wrote +0 for
@@ -47,7 +47,7 @@ export function leakyRelu(input: Tensor, negativeSlope = 0.01): Tensor {
   for (let i = 0; i < x.length; i++) y[i] = x[i] > 0 ? x[i] : x[i] * a;
   return record(new Tensor(y, input.shape), 'leakyRelu', [input], (g) => {
     const gd = g.data;
-    const dx = new Float32Array(x.length);
+    const dx = gradBuffer(x.length);
     for (let i = 0; i < x.length; i++) dx[i] = x[i] > 0 ? gd[i] : gd[i] * a;
     return [new Tensor(dx, input.shape)];
   });
@@ -59,7 +59,7 @@ export function sigmoid(input: Tensor): Tensor {
   for (let i = 0; i < x.length; i++) y[i] = 1 / (1 + Math.exp(-x[i]));
   return record(new Tensor(y, input.shape), 'sigmoid', [input], (g) => {
     const gd = g.data;
-    const dx = new Float32Array(x.length);
+    const dx = gradBuffer(x.length);
     for (let i = 0; i < x.length; i++) dx[i] = gd[i] * y[i] * (1 - y[i]);
     return [new Tensor(dx, input.shape)];
   });
@@ -71,7 +71,7 @@ export function tanh(input: Tensor): Tensor {
   for (let i = 0; i < x.length; i++) y[i] = Math.tanh(x[i]);
   return record(new Tensor(y, input.shape), 'tanh', [input], (g) => {
     const gd = g.data;
-    const dx = new Float32Array(x.length);
+    const dx = gradBuffer(x.length);
     for (let i = 0; i < x.length; i++) dx[i] = gd[i] * (1 - y[i] * y[i]);
     return [new Tensor(dx, input.shape)];
   });
@@ -83,7 +83,7 @@ export function elu(input: Tensor, alpha = 1): Tensor {
   for (let i = 0; i < x.length; i++) y[i] = x[i] > 0 ? x[i] : alpha * Math.expm1(x[i]);
   return record(new Tensor(y, input.shape), 'elu', [input], (g) => {
     const gd = g.data;
-    const dx = new Float32Array(x.length);
+    const dx = gradBuffer(x.length);
     for (let i = 0; i < x.length; i++) dx[i] = x[i] > 0 ? gd[i] : gd[i] * alpha * Math.exp(x[i]);
     return [new Tensor(dx, input.shape)];
   });
@@ -151,7 +151,7 @@ export function gelu(input: Tensor, options: { approximate?: 'none' | 'tanh' } =
   }
   return record(new Tensor(y, input.shape), 'gelu', [input], (g) => {
     const gd = g.data;
-    const dx = new Float32Array(x.length);
+    const dx = gradBuffer(x.length);
     if (approximate === 'none') {
       for (let i = 0; i < x.length; i++) {
         const v = x[i];
@@ -204,7 +204,7 @@ export function softmax(input: Tensor, dim: number): Tensor {
   return record(new Tensor(y, input.shape), 'softmax', [input], (g) => {
     // dx = y ⊙ (g − Σ g·y)
     const gd = g.data;
-    const dx = new Float32Array(x.length);
+    const dx = gradBuffer(x.length);
     for (let o = 0; o < outer; o++) {
       for (let i = 0; i < inner; i++) {
         const base = o * n * inner + i;
@@ -242,7 +242,7 @@ export function logSoftmax(input: Tensor, dim: number): Tensor {
   return record(new Tensor(y, input.shape), 'logSoftmax', [input], (g) => {
     // dx = g − softmax · Σ g
     const gd = g.data;
-    const dx = new Float32Array(x.length);
+    const dx = gradBuffer(x.length);
     for (let o = 0; o < outer; o++) {
       for (let i = 0; i < inner; i++) {
         const base = o * n * inner + i;

@@ -4,7 +4,7 @@
  * backend speeds up every variant at once. The transposed convolution is the adjoint of a
  * convolution: its forward pass is the convolution's input gradient and vice versa.
  */
-import { record } from '../autograd/graph.js';
+import { gradBuffer, record } from '../autograd/graph.js';
 import type { ConvGeometry } from '../backend/backend.js';
 import { getBackend } from '../backend/index.js';
 import { Tensor } from '../tensor/tensor.js';
@@ -184,7 +184,7 @@ function convNd(
     let dw: Tensor | null = null;
     let db: Tensor | null = null;
     if (input.requiresGrad) {
-      const d = new Float32Array(input.numel());
+      const d = gradBuffer(input.numel());
       be.convBackwardInput(g, dy, weight.data as Float32Array, d);
       dx = new Tensor(d, input.shape);
     }
@@ -327,7 +327,7 @@ export function convTranspose2d(
     let dw: Tensor | null = null;
     let db: Tensor | null = null;
     if (input.requiresGrad) {
-      const d = new Float32Array(input.numel());
+      const d = gradBuffer(input.numel());
       be.convForward(g, dy, weight.data as Float32Array, null, d);
       dx = new Tensor(d, input.shape);
     }

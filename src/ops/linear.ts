@@ -2,7 +2,7 @@
  * linear(x, W, b) = x·Wᵀ + b over any leading dims, as one GEMM with transB: the weight keeps
  * PyTorch's [out, in] layout and is never transposed in memory.
  */
-import { record } from '../autograd/graph.js';
+import { gradBuffer, record } from '../autograd/graph.js';
 import { getBackend } from '../backend/index.js';
 import { Tensor } from '../tensor/tensor.js';
 import { formatShape } from '../tensor/shape.js';
@@ -44,7 +44,7 @@ export function linear(input: Tensor, weight: Tensor, bias?: Tensor | null): Ten
     let db: Tensor | null = null;
     if (input.requiresGrad) {
       // dx[m × in] = g[m × out] · W[out × in]
-      const d = new Float32Array(m * nIn);
+      const d = gradBuffer(m * nIn);
       be.gemm(false, false, m, nIn, nOut, 1, gd, nOut, w, nIn, 0, d, nIn);
       dx = new Tensor(d, input.shape);
     }

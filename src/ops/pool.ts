@@ -3,7 +3,7 @@
  * average pooling, and adaptive average/max pooling. Fixed-window pools run in the backend's
  * kernels through a 3-D PoolGeometry; adaptive windows vary in size, so they are plain loops here.
  */
-import { record } from '../autograd/graph.js';
+import { gradBuffer, record } from '../autograd/graph.js';
 import type { PoolGeometry } from '../backend/backend.js';
 import { getBackend } from '../backend/index.js';
 import { Tensor } from '../tensor/tensor.js';
@@ -133,7 +133,7 @@ function maxPoolNd(
   const idx = new Int32Array(n);
   getBackend().maxPoolForward(g, input.data as Float32Array, y, idx);
   const out = record(new Tensor(y, outShape), op, [input], (gy) => {
-    const dx = new Float32Array(input.numel());
+    const dx = gradBuffer(input.numel());
     getBackend().maxPoolBackward(g, gy.data as Float32Array, idx, dx);
     return [new Tensor(dx, input.shape)];
   });
@@ -202,7 +202,7 @@ function avgPoolNd(nd: number, op: string, input: Tensor, options: AvgPoolOption
       dy = Float32Array.from(dy);
       rescale(g, dy, override);
     }
-    const dx = new Float32Array(input.numel());
+    const dx = gradBuffer(input.numel());
     getBackend().avgPoolBackward(g, dy, dx, includePad);
     return [new Tensor(dx, input.shape)];
   });

@@ -74,6 +74,8 @@ export interface EpochState {
 export interface EpochResult extends EpochState {
   /** True when stopped by the flag before the epoch's end. */
   interrupted: boolean;
+  /** Each batch's loss, in order (for the text chart at the end). */
+  batchLosses: number[];
   images: number;
   seconds: number;
 }
@@ -98,6 +100,7 @@ export async function trainEpoch(
   let images = 0;
   let i = 0;
   let interrupted = false;
+  const batchLosses: number[] = [];
   for await (const [x, y] of loader) {
     if (i++ < state.batchesDone) continue; // replayed order, already trained on
     // Let the event loop run: a signal handler (Ctrl-C) only runs between macrotasks, and batches
@@ -113,7 +116,9 @@ export async function trainEpoch(
     loss.backward();
     optimizer.step();
     const n = y.shape[0];
-    s.lossSum += loss.item() * n;
+    const l = loss.item();
+    batchLosses.push(l);
+    s.lossSum += l * n;
     s.correct += countCorrect(logits, y);
     s.seen += n;
     s.batchesDone++;
@@ -126,7 +131,7 @@ export async function trainEpoch(
     });
   }
   progress.stop();
-  return { ...s, interrupted, images, seconds: (performance.now() - t0) / 1000 };
+  return { ...s, interrupted, images, batchLosses, seconds: (performance.now() - t0) / 1000 };
 }
 
 function countCorrect(logits: Tensor, y: Tensor): number {

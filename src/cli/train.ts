@@ -28,7 +28,7 @@ import { loadCheckpoint, saveCheckpoint } from '../io/index.js';
 import { saveModel } from '../io/architecture.js';
 import { plotCurves } from '../viz/curves.js';
 import { plotConfusionMatrix } from '../viz/confusion.js';
-import { textCurve } from '../viz/terminal.js';
+import { textCurve, textSeries } from '../viz/terminal.js';
 import { MODEL_NAMES, modelSpec } from './models.js';
 import {
   DATASET_HELP,
@@ -288,6 +288,7 @@ async function runTrain(opts: TrainOptions): Promise<void> {
     });
 
   const progress = progressBar(opts.progress && Boolean(process.stderr.isTTY));
+  const batchLosses: number[] = [];
   let trainImages = 0;
   let trainSeconds = 0;
   try {
@@ -299,6 +300,7 @@ async function runTrain(opts: TrainOptions): Promise<void> {
       const seconds = r.seconds + (partial?.seconds ?? 0);
       const images = r.images + (partial?.images ?? 0);
       trainImages += r.images;
+      batchLosses.push(...r.batchLosses);
       trainSeconds += r.seconds;
       partial = null;
       if (r.interrupted) {
@@ -400,7 +402,11 @@ async function runTrain(opts: TrainOptions): Promise<void> {
   };
   writeFileSync(files.report, JSON.stringify(report, null, 2) + '\n');
   if (process.stdout.isTTY) {
-    const chart = textCurve(history);
+    // A short run's per-epoch curve is a point or two: show the per-batch loss instead.
+    const chart =
+      history.length >= 3
+        ? textCurve(history)
+        : textSeries(batchLosses, { label: `training loss over ${batchLosses.length} batches (this run)` });
     if (chart) log(`\n${chart}\n`);
   }
   log(

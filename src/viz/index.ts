@@ -19,5 +19,5 @@ export { filtersSpec, featureMapsSpec, plotFilters, plotFeatureMaps } from './gr
 export type { GridOptions } from './grid.js';
 export { convActivations } from './features.js';
 export type { ConvActivation } from './features.js';
-export { textCurve } from './terminal.js';
+export { textCurve, textSeries } from './terminal.js';
 export type { TextChartOptions } from './terminal.js';

@@ -53,6 +53,35 @@ export function textCurve(history: HistoryLike, options: TextChartOptions = {}):
     .concat(`\n${axis}`);
 }
 
+/**
+ * Any series as a text chart (e.g. the per-batch training loss of a short run), averaged down to
+ * `width` columns so that noise does not hide the trend.
+ */
+export function textSeries(
+  values: readonly number[],
+  options: { label?: string; height?: number; width?: number; colour?: boolean } = {},
+): string {
+  const finite = values.filter((v) => Number.isFinite(v));
+  if (finite.length === 0) return '';
+  const width = options.width ?? 60;
+  const cols: number[] = [];
+  const per = finite.length / Math.min(width, finite.length);
+  for (let c = 0; c < Math.min(width, finite.length); c++) {
+    const part = finite.slice(
+      Math.floor(c * per),
+      Math.max(Math.floor((c + 1) * per), Math.floor(c * per) + 1),
+    );
+    cols.push(part.reduce((a, b) => a + b, 0) / part.length);
+  }
+  const colour = options.colour ?? Boolean(process.stdout.isTTY);
+  const chart = asciichart.plot(stretch(cols, Math.min(width, 40)), {
+    height: options.height ?? 10,
+    format: (x: number) => x.toFixed(4).padStart(9),
+    ...(colour ? { colors: [asciichart.blue] } : {}),
+  });
+  return options.label ? `${options.label}\n${chart}` : chart;
+}
+
 function stretch(values: number[], width: number): number[] {
   if (values.length === 1) return new Array<number>(Math.max(2, width)).fill(values[0]);
   if (values.length >= width) return values;

@@ -65,6 +65,19 @@ test('curves: PNG and SVG files with both splits and both metrics', async () => 
   }
 });
 
+test('curves: per-batch losses become a third series at fractional epochs, averaged to ~100 points', () => {
+  const values = Array.from({ length: 300 }, (_, i) => 2 - i / 300);
+  const spec = viz.curvesSpec({ loss: [1.5], valLoss: [1.2] }, { batchLoss: { values, perEpoch: 300 } }) as {
+    data: { values: { split: string; epoch: number; value: number }[] };
+  };
+  const steps = spec.data.values.filter((p) => p.split === 'train (per batch)');
+  assert.equal(steps.length, 100);
+  assert.equal(steps[0].epoch, 3 / 300);
+  assert.equal(steps[99].epoch, 1);
+  assert.ok(Math.abs(steps[0].value - (2 + (2 - 1 / 300) + (2 - 2 / 300)) / 3) < 1e-12);
+  assert.throws(() => viz.curvesSpec({ loss: [1] }, { batchLoss: { values, perEpoch: 0 } }), /perEpoch/);
+});
+
 test('curves: an empty history and a bad file name are clear errors', async () => {
   assert.throws(() => viz.curvesSpec({ lr: [0.1] }), /no values to plot/);
   await assert.rejects(viz.plotCurves(history, '/tmp/curves.jpg'), /\.png or \.svg/);

@@ -46,7 +46,8 @@ export function evalCommand(): Command {
       const loaded = await openModel(file);
       const shape = inputShapeOf(loaded);
       const name = opts.dataset ?? loaded.metadata['stride.dataset'] ?? 'mnist';
-      const source = openDataset(name, shape);
+      // A folder without a test/ sub-folder is split by the training seed: the same held-out images.
+      const source = openDataset(name, shape, Number(loaded.metadata['stride.seed'] ?? 0) || 0);
       if (source.inputShape.join('×') !== shape.join('×')) {
         throw new UsageError(
           `the model reads ${shape.join('×')} images but ${name} has ${source.inputShape.join('×')}`,

@@ -231,6 +231,7 @@ async function runTrain(opts: TrainOptions): Promise<void> {
   const [train, val] = randomSplit(all, [all.length - nVal, nVal], {
     seed: config.seed,
   }) as DatasetLike<Sample>[];
+  const trainBatches = Math.ceil(train.length / config.batchSize);
   const transform = config.augment ? augmentation(spec.inputShape[0]) : undefined;
 
   let history: HistoryRow[] = [];
@@ -355,7 +356,11 @@ async function runTrain(opts: TrainOptions): Promise<void> {
   await saveModel(model, files.model, {
     inputShape: spec.inputShape,
     classNames: source.classes,
-    metadata: { 'stride.model': config.model, 'stride.dataset': config.dataset },
+    metadata: {
+      'stride.model': config.model,
+      'stride.dataset': config.dataset,
+      'stride.seed': String(config.seed),
+    },
   });
   writeHistoryCsv(files.history, history);
   if (opts.plots) {
@@ -366,6 +371,8 @@ async function runTrain(opts: TrainOptions): Promise<void> {
     await plotCurves(history, [files.curves, files.curvesSvg], {
       title: `${config.model} on ${config.dataset}`,
       metrics: ['loss', 'accuracy'],
+      // This run's batches only: a resumed run would start mid-way, so it shows the epochs alone.
+      ...(resumeFrom === null ? { batchLoss: { values: batchLosses, perEpoch: trainBatches } } : {}),
     });
     await plotConfusionMatrix(t.confusion, [files.confusion, files.confusionSvg], {
       classNames: source.classes,

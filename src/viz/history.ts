@@ -11,7 +11,8 @@ export type HistoryLike = HistoryColumns | { history: HistoryColumns } | readonl
 export interface CurvePoint {
   epoch: number;
   metric: string;
-  split: 'train' | 'validation';
+  /** 'train (per batch)' for the per-batch losses drawn by curvesSpec. */
+  split: 'train' | 'validation' | 'train (per batch)';
   value: number;
 }
 

@@ -5,6 +5,7 @@
  * gradients flowing into each tensor, accumulates into leaves' `.grad`, and frees the graph.
  */
 import type { Tensor } from '../tensor/tensor.js';
+import { emptyFloat32 } from '../tensor/storage.js';
 
 export interface GradFn {
   /** The op's name, for error messages and `toString()`. */
@@ -89,13 +90,13 @@ let owned: Set<ArrayBufferLike> | null = null;
 
 /**
  * Storage for a gradient that a backward closure is about to overwrite completely: a recycled
- * buffer (old contents!) during backward(), a fresh zeroed one otherwise.
+ * buffer during backward(), a fresh one otherwise; either way its contents are unspecified.
  */
 export function gradBuffer(n: number): Float32Array {
-  if (owned === null) return new Float32Array(n);
+  if (owned === null) return emptyFloat32(n);
   const list = freeBuffers.get(n);
   let b = list?.pop();
-  if (b === undefined) b = new Float32Array(n);
+  if (b === undefined) b = emptyFloat32(n);
   else freeBytes -= b.byteLength;
   owned.add(b.buffer);
   return b;

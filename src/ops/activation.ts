@@ -5,6 +5,7 @@
  */
 import { gradBuffer, record } from '../autograd/graph.js';
 import { Tensor } from '../tensor/tensor.js';
+import { emptyFloat32 } from '../tensor/storage.js';
 import { normalizeDim, stridesOf } from '../tensor/shape.js';
 
 function floatData(op: string, x: Tensor): Float32Array {
@@ -21,7 +22,7 @@ function floatData(op: string, x: Tensor): Float32Array {
 export function relu(input: Tensor): Tensor {
   const x = floatData('relu', input);
   const n = x.length;
-  const y = new Float32Array(n);
+  const y = emptyFloat32(n);
   const xi = new Int32Array(x.buffer, x.byteOffset, n);
   const yi = new Int32Array(y.buffer, 0, n);
   for (let i = 0; i < n; i++) {
@@ -43,7 +44,7 @@ export function relu(input: Tensor): Tensor {
 export function leakyRelu(input: Tensor, negativeSlope = 0.01): Tensor {
   const x = floatData('leakyRelu', input);
   const a = negativeSlope;
-  const y = new Float32Array(x.length);
+  const y = emptyFloat32(x.length);
   for (let i = 0; i < x.length; i++) y[i] = x[i] > 0 ? x[i] : x[i] * a;
   return record(new Tensor(y, input.shape), 'leakyRelu', [input], (g) => {
     const gd = g.data;
@@ -55,7 +56,7 @@ export function leakyRelu(input: Tensor, negativeSlope = 0.01): Tensor {
 
 export function sigmoid(input: Tensor): Tensor {
   const x = floatData('sigmoid', input);
-  const y = new Float32Array(x.length);
+  const y = emptyFloat32(x.length);
   for (let i = 0; i < x.length; i++) y[i] = 1 / (1 + Math.exp(-x[i]));
   return record(new Tensor(y, input.shape), 'sigmoid', [input], (g) => {
     const gd = g.data;
@@ -67,7 +68,7 @@ export function sigmoid(input: Tensor): Tensor {
 
 export function tanh(input: Tensor): Tensor {
   const x = floatData('tanh', input);
-  const y = new Float32Array(x.length);
+  const y = emptyFloat32(x.length);
   for (let i = 0; i < x.length; i++) y[i] = Math.tanh(x[i]);
   return record(new Tensor(y, input.shape), 'tanh', [input], (g) => {
     const gd = g.data;
@@ -79,7 +80,7 @@ export function tanh(input: Tensor): Tensor {
 
 export function elu(input: Tensor, alpha = 1): Tensor {
   const x = floatData('elu', input);
-  const y = new Float32Array(x.length);
+  const y = emptyFloat32(x.length);
   for (let i = 0; i < x.length; i++) y[i] = x[i] > 0 ? x[i] : alpha * Math.expm1(x[i]);
   return record(new Tensor(y, input.shape), 'elu', [input], (g) => {
     const gd = g.data;
@@ -139,7 +140,7 @@ export function gelu(input: Tensor, options: { approximate?: 'none' | 'tanh' } =
   if (approximate !== 'none' && approximate !== 'tanh') {
     throw new Error(`gelu: approximate must be 'none' or 'tanh', got '${String(approximate)}'`);
   }
-  const y = new Float32Array(x.length);
+  const y = emptyFloat32(x.length);
   if (approximate === 'none') {
     // Φ(x) = erfc(−x/√2)/2 keeps full relative accuracy for very negative x.
     for (let i = 0; i < x.length; i++) y[i] = 0.5 * x[i] * erfc(-x[i] * SQRT1_2);
@@ -185,7 +186,7 @@ export function softmax(input: Tensor, dim: number): Tensor {
   if (dim === undefined) throw new Error('softmax: dim is required (e.g. softmax(x, 1) for class scores)');
   const d = normalizeDim(dim, input.ndim, 'softmax');
   const { outer, n, inner } = input.ndim === 0 ? { outer: 1, n: 1, inner: 1 } : around(input.shape, d);
-  const y = new Float32Array(x.length);
+  const y = emptyFloat32(x.length);
   for (let o = 0; o < outer; o++) {
     for (let i = 0; i < inner; i++) {
       const base = o * n * inner + i;
@@ -227,7 +228,7 @@ export function logSoftmax(input: Tensor, dim: number): Tensor {
     throw new Error('logSoftmax: dim is required (e.g. logSoftmax(x, 1) for class scores)');
   const d = normalizeDim(dim, input.ndim, 'logSoftmax');
   const { outer, n, inner } = input.ndim === 0 ? { outer: 1, n: 1, inner: 1 } : around(input.shape, d);
-  const y = new Float32Array(x.length);
+  const y = emptyFloat32(x.length);
   for (let o = 0; o < outer; o++) {
     for (let i = 0; i < inner; i++) {
       const base = o * n * inner + i;

@@ -8,6 +8,7 @@ import { gradBuffer, record } from '../autograd/graph.js';
 import type { ConvGeometry } from '../backend/backend.js';
 import { getBackend } from '../backend/index.js';
 import { Tensor } from '../tensor/tensor.js';
+import { emptyFloat32 } from '../tensor/storage.js';
 import { formatShape, numelOf } from '../tensor/shape.js';
 import {
   checkRank,
@@ -167,7 +168,7 @@ function convNd(
     dilation: to3(dilation, 1),
   };
   const outShape = [n, cOut, ...outSize];
-  const y = new Float32Array(numelOf(outShape));
+  const y = emptyFloat32(numelOf(outShape));
   getBackend().convForward(
     g,
     input.data as Float32Array,
@@ -189,7 +190,7 @@ function convNd(
       dx = new Tensor(d, input.shape);
     }
     if (weight.requiresGrad || bias?.requiresGrad) {
-      const dwData = new Float32Array(weight.numel());
+      const dwData = emptyFloat32(weight.numel());
       const dbData = bias?.requiresGrad ? new Float32Array(cOut) : null;
       if (weight.requiresGrad) {
         be.convBackwardWeight(g, input.data as Float32Array, dy, dwData, dbData);
@@ -306,7 +307,7 @@ export function convTranspose2d(
   };
   const outShape = [n, cOut, ...outSize];
   const plane = outSize[0] * outSize[1];
-  const y = new Float32Array(numelOf(outShape));
+  const y = emptyFloat32(numelOf(outShape));
   getBackend().convBackwardInput(g, input.data as Float32Array, weight.data as Float32Array, y);
   if (bias) {
     const bd = bias.data;
@@ -332,7 +333,7 @@ export function convTranspose2d(
       dx = new Tensor(d, input.shape);
     }
     if (weight.requiresGrad) {
-      const d = new Float32Array(weight.numel());
+      const d = emptyFloat32(weight.numel());
       be.convBackwardWeight(g, dy, input.data as Float32Array, d, null);
       dw = new Tensor(d, weight.shape);
     }

@@ -5,6 +5,7 @@
  */
 import { record } from '../autograd/graph.js';
 import { Tensor, type TensorLike } from '../tensor/tensor.js';
+import { emptyFloat32 } from '../tensor/storage.js';
 import { broadcastShapes, numelOf, shapesEqual, stridesOf } from '../tensor/shape.js';
 import { sumToShape } from './reduce.js';
 
@@ -23,13 +24,13 @@ export function broadcastBinary(a: Tensor, b: Tensor, f: BinaryFn, op: string): 
   const ad = a.data;
   const bd = b.data;
   if (shapesEqual(a.shape, b.shape)) {
-    const out = new Float32Array(ad.length);
+    const out = emptyFloat32(ad.length);
     for (let i = 0; i < out.length; i++) out[i] = f(ad[i], bd[i]);
     return new Tensor(out, a.shape);
   }
   const shape = broadcastShapes(a.shape, b.shape, op);
   const n = numelOf(shape);
-  const out = new Float32Array(n);
+  const out = emptyFloat32(n);
   if (bd.length === 1 && n === ad.length) {
     const y = bd[0];
     for (let i = 0; i < n; i++) out[i] = f(ad[i], y);
@@ -93,7 +94,7 @@ function broadcastStrides(shape: readonly number[], target: readonly number[]): 
 
 function unary(x: Tensor, f: (v: number) => number): Tensor {
   const xd = x.data;
-  const out = new Float32Array(xd.length);
+  const out = emptyFloat32(xd.length);
   for (let i = 0; i < out.length; i++) out[i] = f(xd[i]);
   return new Tensor(out, x.shape);
 }

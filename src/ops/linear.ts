@@ -5,6 +5,7 @@
 import { gradBuffer, record } from '../autograd/graph.js';
 import { getBackend } from '../backend/index.js';
 import { Tensor } from '../tensor/tensor.js';
+import { emptyFloat32 } from '../tensor/storage.js';
 import { formatShape } from '../tensor/shape.js';
 
 export function linear(input: Tensor, weight: Tensor, bias?: Tensor | null): Tensor {
@@ -27,7 +28,7 @@ export function linear(input: Tensor, weight: Tensor, bias?: Tensor | null): Ten
   const outShape = [...input.shape.slice(0, -1), nOut];
   const x = input.data as Float32Array;
   const w = weight.data as Float32Array;
-  const y = new Float32Array(m * nOut);
+  const y = emptyFloat32(m * nOut);
   if (bias) {
     const b = bias.data;
     for (let r = 0; r < m; r++) y.set(b, r * nOut);
@@ -50,7 +51,7 @@ export function linear(input: Tensor, weight: Tensor, bias?: Tensor | null): Ten
     }
     if (weight.requiresGrad) {
       // dW[out × in] = gᵀ · x
-      const d = new Float32Array(nOut * nIn);
+      const d = emptyFloat32(nOut * nIn);
       be.gemm(true, false, nOut, nIn, m, 1, gd, nOut, x, nIn, 0, d, nIn);
       dw = new Tensor(d, weight.shape);
     }

@@ -7,6 +7,7 @@ import { gradBuffer, record } from '../autograd/graph.js';
 import type { PoolGeometry } from '../backend/backend.js';
 import { getBackend } from '../backend/index.js';
 import { Tensor } from '../tensor/tensor.js';
+import { emptyFloat32, emptyInt32 } from '../tensor/storage.js';
 import { formatShape, numelOf } from '../tensor/shape.js';
 import {
   checkRank,
@@ -129,8 +130,8 @@ function maxPoolNd(
 ): Tensor | [Tensor, Tensor] {
   const { g, outShape } = poolPlan(nd, op, input, options, options.dilation ?? 1);
   const n = numelOf(outShape);
-  const y = new Float32Array(n);
-  const idx = new Int32Array(n);
+  const y = emptyFloat32(n);
+  const idx = emptyInt32(n);
   getBackend().maxPoolForward(g, input.data as Float32Array, y, idx);
   const out = record(new Tensor(y, outShape), op, [input], (gy) => {
     const dx = gradBuffer(input.numel());
@@ -193,7 +194,7 @@ function avgPoolNd(nd: number, op: string, input: Tensor, options: AvgPoolOption
   }
   // With divisorOverride, pool as a mean over the real taps and rescale to sum / override.
   const includePad = override === null ? (options.countIncludePad ?? true) : false;
-  const y = new Float32Array(numelOf(outShape));
+  const y = emptyFloat32(numelOf(outShape));
   getBackend().avgPoolForward(g, input.data as Float32Array, y, includePad);
   if (override !== null) rescale(g, y, override);
   return record(new Tensor(y, outShape), op, [input], (gy) => {

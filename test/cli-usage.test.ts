@@ -8,6 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
+import { runCli } from '../src/cli/program.js';
+
 const repo = fileURLToPath(new URL('..', import.meta.url));
 
 function stride(args: string[]): { code: number | null; stdout: string; stderr: string } {
@@ -19,6 +21,17 @@ function stride(args: string[]): { code: number | null; stdout: string; stderr: 
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
+/** The same, in this process (no start-up cost), with the command's output captured. */
+async function strideHere(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  let stdout = '';
+  let stderr = '';
+  const code = await runCli(['node', 'stride', ...args], {
+    out: (t) => (stdout += t),
+    err: (t) => (stderr += t),
+  });
+  return { code, stdout, stderr };
+}
+
 /** stderr has exactly one line (the error) and no stack frames. */
 function oneLine(stderr: string): string {
   const lines = stderr.trimEnd().split('\n');
@@ -28,13 +41,16 @@ function oneLine(stderr: string): string {
   return lines[0];
 }
 
-test('--help works on the command and every subcommand (exit 0)', () => {
+test('--help works on the command and every subcommand (exit 0)', async () => {
+  const real = stride(['--help']);
+  assert.equal(real.code, 0, real.stderr);
+  assert.match(real.stdout, /Usage: stride/);
   for (const sub of [[], ['train'], ['eval'], ['predict'], ['summary'], ['inspect']]) {
-    const r = stride([...sub, '--help']);
+    const r = await strideHere([...sub, '--help']);
     assert.equal(r.code, 0, `${sub.join(' ')} --help: ${r.stderr}`);
     assert.match(r.stdout, /Usage: stride/);
   }
-  const r = stride(['train', '--help']);
+  const r = await strideHere(['train', '--help']);
   for (const opt of [
     '--dataset',
     '--model',
@@ -53,7 +69,12 @@ test('--help works on the command and every subcommand (exit 0)', () => {
   }
 });
 
-test('bad usage exits 2 with one line naming the problem', () => {
+test('bad usage exits 2 with one line naming the problem', async () => {
+  // Through a real process once: the exit status itself.
+  const real = stride(['train', '--epochs', 'abc']);
+  assert.equal(real.code, 2);
+  assert.match(oneLine(real.stderr), /'--epochs <n>' argument 'abc' is invalid/);
+
   const cases: [string[], RegExp][] = [
     [
       ['train', '--model', 'resnet9000'],
@@ -76,12 +97,12 @@ test('bad usage exits 2 with one line naming the problem', () => {
     [['train', '--resume', '/no/such/checkpoint.safetensors'], /checkpoint file not found/],
   ];
   for (const [args, message] of cases) {
-    const r = stride(args);
+    const r = await strideHere(args);
     assert.equal(r.code, 2, `${args.join(' ')} → exit ${r.code}: ${r.stderr}`);
     assert.match(oneLine(r.stderr), message, args.join(' '));
   }
   // No subcommand at all: the help, on stderr, and exit 2.
-  const r = stride([]);
+  const r = await strideHere([]);
   assert.equal(r.code, 2);
   assert.match(r.stderr, /Usage: stride/);
 });

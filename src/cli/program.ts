@@ -23,11 +23,24 @@ function version(): string {
   }
 }
 
+/** Where the command's own messages go (tests capture them; the command uses stdout/stderr). */
+export interface CliOutput {
+  out(text: string): void;
+  err(text: string): void;
+}
+
+const STD: CliOutput = {
+  out: (t) => void process.stdout.write(t),
+  err: (t) => void process.stderr.write(t),
+};
+
 /** Commander reports its own usage errors; this makes them one `stride: ...` line and exit 2. */
-function configure(cmd: Command): Command {
+function configure(cmd: Command, io: CliOutput): Command {
   cmd
     .exitOverride()
     .configureOutput({
+      writeOut: io.out,
+      writeErr: io.err,
       // One line: commander puts its '(Did you mean ...?)' suggestion on a second one.
       outputError: (str, write) =>
         write(
@@ -38,11 +51,11 @@ function configure(cmd: Command): Command {
         ),
     })
     .showSuggestionAfterError(true);
-  for (const sub of cmd.commands) configure(sub);
+  for (const sub of cmd.commands) configure(sub, io);
   return cmd;
 }
 
-export function buildProgram(): Command {
+export function buildProgram(io: CliOutput = STD): Command {
   const program = new Command('stride')
     .description('train, evaluate and look inside convolutional networks (stride: CNNs in TypeScript)')
     .version(version(), '-v, --version')
@@ -59,14 +72,14 @@ export function buildProgram(): Command {
         '  stride predict runs/simple-cnn-mnist-0 digit.png\n' +
         '  stride summary --model simple-cnn',
     );
-  return configure(program);
+  return configure(program, io);
 }
 
 /** Runs the command line (`argv` as process.argv) and resolves to the exit code; never throws. */
-export async function runCli(argv: readonly string[]): Promise<number> {
+export async function runCli(argv: readonly string[], io: CliOutput = STD): Promise<number> {
   const debug = argv.includes('--debug');
   const args = argv.filter((a, i) => i < 2 || a !== '--debug');
-  const program = buildProgram();
+  const program = buildProgram(io);
   try {
     if (args.length <= 2) {
       program.outputHelp({ error: true });
@@ -87,8 +100,8 @@ export async function runCli(argv: readonly string[]): Promise<number> {
     const firstLine = debug
       ? message
       : message.split('\n')[0] + (message.includes('\n') ? ' (more with --debug)' : '');
-    process.stderr.write(`stride: ${e instanceof Interrupted ? '' : 'error: '}${firstLine}\n`);
-    if (debug && e instanceof Error && e.stack) process.stderr.write(`${e.stack}\n`);
+    io.err(`stride: ${e instanceof Interrupted ? '' : 'error: '}${firstLine}\n`);
+    if (debug && e instanceof Error && e.stack) io.err(`${e.stack}\n`);
     if (e instanceof Interrupted) return EXIT.interrupted;
     return e instanceof UsageError ? EXIT.usage : EXIT.failure;
   }

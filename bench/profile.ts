@@ -169,10 +169,13 @@ function profileModel(label: string, build: () => st.nn.Sequential, batch: numbe
 
   // Uninstrumented throughput first: the timers below cost a little per call.
   const c0 = process.cpuUsage();
+  const r0 = process.resourceUsage();
   const w0 = performance.now();
   for (let i = 0; i < steps; i++) plainStep();
   const wallPlain = performance.now() - w0;
   const cpuPlain = cpuMs(process.cpuUsage(c0));
+  const r1 = process.resourceUsage();
+  const faults = (r1.minorPageFault - r0.minorPageFault) / steps;
 
   const inst = instrumentBackend(st.getBackend());
   const layers = new Map<string, Bucket>();
@@ -219,7 +222,8 @@ function profileModel(label: string, build: () => st.nn.Sequential, batch: numbe
   console.log(
     `uninstrumented: ${((steps * batch) / (wallPlain / 1000)).toFixed(0)} img/s wall, ` +
       `${((steps * batch) / (cpuPlain / 1000)).toFixed(0)} img/s per CPU-second ` +
-      `(${(wallPlain / steps).toFixed(2)} ms wall, ${(cpuPlain / steps).toFixed(2)} ms CPU per step)`,
+      `(${(wallPlain / steps).toFixed(2)} ms wall, ${(cpuPlain / steps).toFixed(2)} ms CPU, ` +
+      `${faults.toFixed(0)} page faults per step)`,
   );
   console.log('phase        wall ms/step  CPU ms/step  kernels ms/step  TS ms/step  share of wall');
   for (const [name, p] of phases) {

@@ -102,6 +102,17 @@ export function gradBuffer(n: number): Float32Array {
   return b;
 }
 
+/**
+ * Storage for an elementwise backward's result: the incoming gradient's own buffer when the graph
+ * owns it (no one else can see it, and it dies once this backward returns), else `gradBuffer(n)`.
+ * Only for loops that read each g[i] before writing the same index.
+ */
+export function gradBufferFrom(g: Tensor): Float32Array {
+  const d = g.data;
+  if (owned !== null && d instanceof Float32Array && owned.has(d.buffer)) return d;
+  return gradBuffer(d.length);
+}
+
 function release(data: Float32Array | Int32Array): void {
   if (owned === null || !owned.delete(data.buffer)) return;
   if (!(data instanceof Float32Array) || data.byteLength + freeBytes > MAX_FREE_BYTES) return;

@@ -3,7 +3,7 @@
  * one over the gradient, in plain loops: activations run after every layer, so a per-element
  * closure or a chain of composed ops would dominate a small model's step time.
  */
-import { gradBuffer, record } from '../autograd/graph.js';
+import { gradBuffer, gradBufferFrom, record } from '../autograd/graph.js';
 import { Tensor } from '../tensor/tensor.js';
 import { emptyFloat32 } from '../tensor/storage.js';
 import { normalizeDim, stridesOf } from '../tensor/shape.js';
@@ -24,16 +24,16 @@ export function relu(input: Tensor): Tensor {
   const n = x.length;
   const y = emptyFloat32(n);
   const xi = new Int32Array(x.buffer, x.byteOffset, n);
-  const yi = new Int32Array(y.buffer, 0, n);
+  const yi = new Int32Array(y.buffer, y.byteOffset, n);
   for (let i = 0; i < n; i++) {
     const v = xi[i];
     yi[i] = v & ~(v >> 31);
   }
   return record(new Tensor(y, input.shape), 'relu', [input], (g) => {
     const gd = g.data as Float32Array;
-    const dx = gradBuffer(n);
+    const dx = gradBufferFrom(g);
     const gi = new Int32Array(gd.buffer, gd.byteOffset, n);
-    const di = new Int32Array(dx.buffer, 0, n);
+    const di = new Int32Array(dx.buffer, dx.byteOffset, n);
     // The gradient passes where y > 0. y's bit patterns are never negative (relu wrote +0 for
     // every signed input), so (-y) >> 31 is all ones exactly where y > 0 and 0 where y = +0.
     for (let i = 0; i < n; i++) di[i] = gi[i] & (-yi[i] >> 31);

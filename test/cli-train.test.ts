@@ -8,6 +8,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import sharp from 'sharp';
 
 import { load } from '../src/io/index.js';
 import { loadModelWithInfo } from '../src/io/architecture.js';
@@ -127,6 +128,17 @@ test('resuming after a finished epoch with more --epochs equals training them in
   const a = await weights(join(dir, 'a', 'model.safetensors'));
   const c = await weights(join(out, 'model.safetensors'));
   for (const k of Object.keys(a)) assert.deepEqual(c[k], a[k], k);
+  const other = await stride([
+    'train',
+    '--resume',
+    join(out, 'checkpoint.safetensors'),
+    '--epochs',
+    '3',
+    '--model',
+    'mlp',
+  ]);
+  assert.equal(other.code, 2);
+  assert.match(other.stderr, /--model mlp differs from the checkpoint's run \(small-cnn\)/);
   const again = await stride(['train', '--resume', join(out, 'checkpoint.safetensors'), '--epochs', '2']);
   assert.equal(again.code, 2);
   assert.match(again.stderr, /already done 2 epochs/);
@@ -175,6 +187,13 @@ test('predict on PNGs written from MNIST test images gives their labels; eval, s
   model.eval();
   const probs = noGrad(() => softmax(model.forward(mnist.image(0).reshape([1, 1, 28, 28])), 1));
   assert.ok(Math.abs(probs.data[preds[0].index] - preds[0].top[0].probability) < 1e-6);
+
+  // Any size and colour: an RGB JPEG at 3× the size is converted to the 1×28×28 input.
+  const jpeg = join(dir, 'digit0-big.jpg');
+  await sharp(files[0]).resize(84, 84).toColourspace('srgb').jpeg({ quality: 95 }).toFile(jpeg);
+  const big = await stride(['predict', out, jpeg, '--json']);
+  assert.equal(big.code, 0, big.stderr);
+  assert.equal(JSON.parse(big.stdout)[0].index, labels[0]);
 
   const text = await stride(['predict', out, files[0]]);
   assert.match(text.stdout, new RegExp(`digit0\\.png: ${preds[0].class} \\(${preds[0].class} [\\d.]+%, `));

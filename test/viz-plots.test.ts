@@ -139,3 +139,24 @@ test('text curve: plain text without colour, one chart per split', () => {
   assert.match(text, /epochs 1\.\.3/);
   assert.equal(viz.textCurve({ accuracy: [1] }), '');
 });
+
+test('convActivations: every Conv2d output for one input, mode restored', async () => {
+  const { Sequential, Conv2d, ReLU, MaxPool2d } = await import('../src/nn/index.js');
+  const model = new Sequential(new Conv2d(1, 3, 3), new ReLU(), new MaxPool2d(2), new Conv2d(3, 5, 3));
+  model.train();
+  const x = new Tensor(
+    Float32Array.from({ length: 100 }, (_, i) => (i % 10) / 10),
+    [1, 1, 10, 10],
+  );
+  const acts = viz.convActivations(model, x);
+  assert.deepEqual(
+    acts.map((a) => [a.name, a.output.shape]),
+    [
+      ['0', [1, 3, 8, 8]],
+      ['3', [1, 5, 2, 2]],
+    ],
+  );
+  assert.equal(model.training, true);
+  assert.equal(acts[0].layer.weight.shape[0], 3);
+  assert.throws(() => viz.convActivations(new Sequential(new ReLU()), x), /has no Conv2d layers/);
+});

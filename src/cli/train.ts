@@ -59,6 +59,19 @@ export interface RunConfig {
   seed: number;
 }
 
+/** The run settings that --resume takes from the checkpoint, with their flags. */
+const CONFIG_FLAGS: [keyof RunConfig, string][] = [
+  ['dataset', '--dataset'],
+  ['model', '--model'],
+  ['batchSize', '--batch-size'],
+  ['lr', '--lr'],
+  ['optimizer', '--optimizer'],
+  ['valSplit', '--val-split'],
+  ['augment', '--augment'],
+  ['limit', '--limit'],
+  ['seed', '--seed'],
+];
+
 interface TrainOptions {
   dataset: string;
   model: string;
@@ -122,8 +135,13 @@ export function trainCommand(): Command {
     .option('--resume <checkpoint>', 'continue the run saved in this checkpoint')
     .option('--no-progress', 'no progress bar')
     .option('--no-plots', 'skip the PNG/SVG plots')
-    .action(async (opts: TrainOptions) => {
-      await runTrain(opts);
+    .action(async (opts: TrainOptions, cmd: Command) => {
+      const explicit = new Set(
+        Object.keys(opts).filter(
+          (k) => cmd.getOptionValueSource(k) === 'cli' || cmd.getOptionValueSource(k) === 'env',
+        ),
+      );
+      await runTrain(opts, explicit);
     });
 }
 
@@ -183,7 +201,7 @@ function packageVersion(): string {
 
 const pct = (x: number): string => `${(100 * x).toFixed(2)}%`;
 
-async function runTrain(opts: TrainOptions): Promise<void> {
+async function runTrain(opts: TrainOptions, explicit: ReadonlySet<string> = new Set()): Promise<void> {
   let config = configFrom(opts);
   let resumeFrom: Awaited<ReturnType<typeof loadCheckpoint>> | null = null;
   if (opts.resume !== undefined) {
@@ -198,6 +216,16 @@ async function runTrain(opts: TrainOptions): Promise<void> {
     const extra = resumeFrom.extra as RunExtra | undefined;
     if (!extra?.config)
       throw new Error(`${opts.resume} is not a checkpoint written by stride train (no run config)`);
+    // The run goes on as it was set up; asking for a different one alongside --resume is a mistake.
+    for (const [key, flag] of CONFIG_FLAGS) {
+      const given = (opts as unknown as Record<string, unknown>)[key] ?? null;
+      if (explicit.has(key) && given !== extra.config[key]) {
+        throw new UsageError(
+          `${flag} ${String(given)} differs from the checkpoint's run (${String(extra.config[key])}); ` +
+            '--resume continues that run as it was set up (only --epochs and --out may change)',
+        );
+      }
+    }
     config = { ...extra.config, epochs: opts.epochs };
   }
   const spec = modelSpec(config.model);

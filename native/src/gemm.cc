@@ -488,14 +488,42 @@ struct Piece {
   int len;
 };
 
+// Σ of the lanes of v, by halving (vector adds), then 4 scalars.
+inline float hsum(vfloat v) {
+  typedef float v4 __attribute__((vector_size(16)));
+#if defined(__AVX512F__) || defined(__AVX__)
+  typedef float v8 __attribute__((vector_size(32)));
+#endif
+#if defined(__AVX512F__)
+  v8 lo8, hi8;
+  std::memcpy(&lo8, &v, 32);
+  std::memcpy(&hi8, reinterpret_cast<const char*>(&v) + 32, 32);
+  const v8 s8 = lo8 + hi8;
+#elif defined(__AVX__)
+  const v8 s8 = v;
+#endif
+#if defined(__AVX512F__) || defined(__AVX__)
+  v4 lo4, hi4;
+  std::memcpy(&lo4, &s8, 16);
+  std::memcpy(&hi4, reinterpret_cast<const char*>(&s8) + 16, 16);
+  const v4 s4 = lo4 + hi4;
+#else
+  const v4 s4 = v;
+#endif
+  return (s4[0] + s4[2]) + (s4[1] + s4[3]);
+}
+
+// One MI×NJ tile of C over the given k runs. The accumulators live in registers; between chunks of
+// k they are parked in `park` (when given): `first` starts them at zero, `last` reduces them and
+// writes C = alpha·sum + beta·C; otherwise they are stored back for the next chunk.
 template <int MI, int NJ>
 void nt_tile(const Piece* pieces, int count, const float* a, int64_t lda, const float* b, int64_t ldb, float* c,
-             int64_t ldc, float alpha, float beta) {
+             int64_t ldc, float alpha, float beta, vfloat* park, bool first, bool last) {
   vfloat acc[MI][NJ];
   float tail[MI][NJ];
   for (int i = 0; i < MI; ++i)
     for (int j = 0; j < NJ; ++j) {
-      acc[i][j] = vfloat{};
+      acc[i][j] = first ? vfloat{} : park[i * NJ + j];
       tail[i][j] = 0.0f;
     }
   for (int s = 0; s < count; ++s) {
@@ -515,13 +543,15 @@ void nt_tile(const Piece* pieces, int count, const float* a, int64_t lda, const 
         for (int j = 0; j < NJ; ++j) tail[i][j] += ap[i * lda + p] * bp[j * ldb + p];
   }
   for (int i = 0; i < MI; ++i)
+    for (int j = 0; j < NJ; ++j) acc[i][j][0] += tail[i][j];
+  if (!last) {
+    for (int i = 0; i < MI; ++i)
+      for (int j = 0; j < NJ; ++j) park[i * NJ + j] = acc[i][j];
+    return;
+  }
+  for (int i = 0; i < MI; ++i)
     for (int j = 0; j < NJ; ++j) {
-      // Horizontal sum by halving, then the scalar tail.
-      float lanes[kVL];
-      std::memcpy(lanes, &acc[i][j], sizeof(lanes));
-      for (int w = kVL / 2; w >= 1; w /= 2)
-        for (int l = 0; l < w; ++l) lanes[l] += lanes[l + w];
-      const float sum = lanes[0] + tail[i][j];
+      const float sum = hsum(acc[i][j]);
       float* cij = c + i * ldc + j;
       if (beta == 0.0f)
         *cij = alpha * sum;
@@ -533,7 +563,7 @@ void nt_tile(const Piece* pieces, int count, const float* a, int64_t lda, const 
 }
 
 using NtTile = void (*)(const Piece*, int, const float*, int64_t, const float*, int64_t, float*, int64_t, float,
-                        float);
+                        float, vfloat*, bool, bool);
 #if defined(__AVX512F__)
 // 32 vector registers: 4×4 accumulators + 4 + 4 operands.
 constexpr int kNtMI = 4, kNtNJ = 4;
@@ -553,27 +583,34 @@ const NtTile kNtTiles[kNtMI][kNtNJ] = {
 };
 #endif
 
+// Accumulators of tiles parked between k chunks (per thread, reused).
+struct ParkBuffer {
+  vfloat* data = nullptr;
+  size_t size = 0;
+  ~ParkBuffer() { std::free(data); }
+  vfloat* get(size_t n) {
+    if (n > size) {
+      std::free(data);
+      data = static_cast<vfloat*>(std::aligned_alloc(64, ((n * sizeof(vfloat) + 63) / 64) * 64));
+      size = n;
+    }
+    return data;
+  }
+};
+thread_local ParkBuffer tl_park;
+
 // C[m×n] = alpha · Σ_s A_s·B_sᵀ + beta·C, with A_s = a + s·strideA (m × len, rows lda apart) and
 // B_s = b + s·strideB (n × len, rows ldb apart). The k runs are grouped into chunks of about KC
-// elements; per chunk each tile of C in [t0, t1) (row-major MI×NJ tiles) is updated once, so the
-// chunk's rows of A and B are reused from cache and the horizontal sums are amortised.
+// elements, small enough that a tile's rows of A stay in L1 while the tiles of its row of C go
+// by; per chunk each tile of C in [t0, t1) (row-major MI×NJ tiles) is updated once, and its vector
+// accumulators are parked between chunks, so each element of C is reduced and written only once.
 void nt_sum_tiles(int m, int n, int len, int count, float alpha, const float* a, int64_t lda, int64_t strideA,
                   const float* b, int64_t ldb, int64_t strideB, float beta, float* c, int ldc, int t0, int t1) {
-  constexpr int KC = 1024;
   const int tilesN = (n + kNtNJ - 1) / kNtNJ;
+  // Chunks of pieces: runs of k, each run cut to at most KC and gathered up to about KC.
+  constexpr int KC = 512;
   std::vector<Piece> pieces;
-  bool first = true;
-  auto flush = [&]() {
-    const float be = first ? beta : 1.0f;
-    for (int t = t0; t < t1; ++t) {
-      const int i = (t / tilesN) * kNtMI, j = (t % tilesN) * kNtNJ;
-      const int mi = std::min(kNtMI, m - i), nj = std::min(kNtNJ, n - j);
-      kNtTiles[mi - 1][nj - 1](pieces.data(), int(pieces.size()), a + int64_t(i) * lda, lda, b + int64_t(j) * ldb,
-                               ldb, c + int64_t(i) * ldc + j, ldc, alpha, be);
-    }
-    first = false;
-    pieces.clear();
-  };
+  std::vector<int> chunkEnd;  // index past each chunk's last piece
   int inChunk = 0;
   for (int s = 0; s < count; ++s)
     for (int p0 = 0; p0 < len; p0 += KC) {
@@ -581,11 +618,25 @@ void nt_sum_tiles(int m, int n, int len, int count, float alpha, const float* a,
       pieces.push_back({s * strideA + p0, s * strideB + p0, l});
       inChunk += l;
       if (inChunk >= KC) {
-        flush();
+        chunkEnd.push_back(int(pieces.size()));
         inChunk = 0;
       }
     }
-  if (!pieces.empty() || first) flush();  // an empty sum still applies beta
+  if (inChunk > 0 || chunkEnd.empty()) chunkEnd.push_back(int(pieces.size()));  // (an empty sum still applies beta)
+  constexpr int kTileVecs = kNtMI * kNtNJ;
+  vfloat* park = chunkEnd.size() > 1 ? tl_park.get(size_t(t1 - t0) * kTileVecs) : nullptr;
+  int begin = 0;
+  for (size_t ch = 0; ch < chunkEnd.size(); ++ch) {
+    const bool first = ch == 0, last = ch + 1 == chunkEnd.size();
+    for (int t = t0; t < t1; ++t) {
+      const int i = (t / tilesN) * kNtMI, j = (t % tilesN) * kNtNJ;
+      const int mi = std::min(kNtMI, m - i), nj = std::min(kNtNJ, n - j);
+      kNtTiles[mi - 1][nj - 1](pieces.data() + begin, chunkEnd[ch] - begin, a + int64_t(i) * lda, lda,
+                               b + int64_t(j) * ldb, ldb, c + int64_t(i) * ldc + j, ldc, alpha, beta,
+                               park ? park + size_t(t - t0) * kTileVecs : nullptr, first, last);
+    }
+    begin = chunkEnd[ch];
+  }
 }
 
 void nt_sum(int m, int n, int len, int count, float alpha, const float* a, int64_t lda, int64_t strideA,

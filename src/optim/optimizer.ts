@@ -162,17 +162,19 @@ export abstract class Optimizer<O extends { lr: number } = { lr: number }> {
     for (const g of this.paramGroups) {
       for (const p of g.params) {
         if (p.grad === null) continue;
-        const d = p.grad.data;
-        for (let i = 0; i < d.length; i++) {
-          const v = d[i];
-          if (v !== 0) {
-            anyNonZero = true;
-            if (v - v !== 0) {
-              nonFinite = true;
+        const d = p.grad.data as Float32Array;
+        // This runs over every gradient each step, so: the first non-zero value settles
+        // anyNonZero (usually at index 0), and one float64 sum, which cannot overflow for float32
+        // inputs, is finite exactly when every value is.
+        if (!anyNonZero) {
+          for (let i = 0; i < d.length; i++) {
+            if (d[i] !== 0) {
+              anyNonZero = true;
               break;
             }
           }
         }
+        if (!Number.isFinite(sum4(d))) nonFinite = true;
         if (nonFinite) break;
       }
       if (nonFinite) break;
@@ -304,6 +306,23 @@ export function checkBeta(where: string, name: string, v: unknown): void {
   if (typeof v !== 'number' || !(v >= 0 && v < 1)) {
     throw new Error(`${where}: invalid ${name} ${String(v)} (expected 0 <= ${name} < 1)`);
   }
+}
+
+/** Σ d in float64, with four accumulators so the additions do not wait on each other. */
+function sum4(d: Float32Array): number {
+  let s0 = 0;
+  let s1 = 0;
+  let s2 = 0;
+  let s3 = 0;
+  const n4 = d.length - (d.length % 4);
+  for (let i = 0; i < n4; i += 4) {
+    s0 += d[i];
+    s1 += d[i + 1];
+    s2 += d[i + 2];
+    s3 += d[i + 3];
+  }
+  for (let i = n4; i < d.length; i++) s0 += d[i];
+  return s0 + s1 + s2 + s3;
 }
 
 /** The state buffer `key`, created as zeros the first time. */

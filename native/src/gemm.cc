@@ -532,11 +532,13 @@ void nt_tile(const Piece* pieces, int count, const float* a, int64_t lda, const 
     const int len = pieces[s].len;
     int p = 0;
     for (; p + kVL <= len; p += kVL) {
-      vfloat av[MI], bv[NJ];
-      for (int i = 0; i < MI; ++i) av[i] = loadv(ap + i * lda + p);
+      // B's NJ vectors stay in registers; A's rows are loaded one at a time.
+      vfloat bv[NJ];
       for (int j = 0; j < NJ; ++j) bv[j] = loadv(bp + j * ldb + p);
-      for (int i = 0; i < MI; ++i)
-        for (int j = 0; j < NJ; ++j) acc[i][j] += av[i] * bv[j];
+      for (int i = 0; i < MI; ++i) {
+        const vfloat av = loadv(ap + i * lda + p);
+        for (int j = 0; j < NJ; ++j) acc[i][j] += av * bv[j];
+      }
     }
     for (; p < len; ++p)
       for (int i = 0; i < MI; ++i)
@@ -564,24 +566,19 @@ void nt_tile(const Piece* pieces, int count, const float* a, int64_t lda, const 
 
 using NtTile = void (*)(const Piece*, int, const float*, int64_t, const float*, int64_t, float*, int64_t, float,
                         float, vfloat*, bool, bool);
+#define STRIDE_NT_ROW(MI) {nt_tile<MI, 1>, nt_tile<MI, 2>, nt_tile<MI, 3>}
 #if defined(__AVX512F__)
-// 32 vector registers: 4×4 accumulators + 4 + 4 operands.
-constexpr int kNtMI = 4, kNtNJ = 4;
-const NtTile kNtTiles[kNtMI][kNtNJ] = {
-    {nt_tile<1, 1>, nt_tile<1, 2>, nt_tile<1, 3>, nt_tile<1, 4>},
-    {nt_tile<2, 1>, nt_tile<2, 2>, nt_tile<2, 3>, nt_tile<2, 4>},
-    {nt_tile<3, 1>, nt_tile<3, 2>, nt_tile<3, 3>, nt_tile<3, 4>},
-    {nt_tile<4, 1>, nt_tile<4, 2>, nt_tile<4, 3>, nt_tile<4, 4>},
-};
+// 32 vector registers: 8×3 accumulators + 3 B vectors + 1 A vector. A tile's rows of A stay in L1
+// while the tiles of its row of C go by, so each streamed B vector feeds 8 FMAs.
+constexpr int kNtMI = 8, kNtNJ = 3;
+const NtTile kNtTiles[kNtMI][kNtNJ] = {STRIDE_NT_ROW(1), STRIDE_NT_ROW(2), STRIDE_NT_ROW(3), STRIDE_NT_ROW(4),
+                                       STRIDE_NT_ROW(5), STRIDE_NT_ROW(6), STRIDE_NT_ROW(7), STRIDE_NT_ROW(8)};
 #else
-// 16 vector registers (AVX2, SSE, NEON): 3×3 accumulators + 3 + 3 operands, no spills.
+// 16 vector registers (AVX2, SSE, NEON): 3×3 accumulators + 3 B vectors + 1 A vector, no spills.
 constexpr int kNtMI = 3, kNtNJ = 3;
-const NtTile kNtTiles[kNtMI][kNtNJ] = {
-    {nt_tile<1, 1>, nt_tile<1, 2>, nt_tile<1, 3>},
-    {nt_tile<2, 1>, nt_tile<2, 2>, nt_tile<2, 3>},
-    {nt_tile<3, 1>, nt_tile<3, 2>, nt_tile<3, 3>},
-};
+const NtTile kNtTiles[kNtMI][kNtNJ] = {STRIDE_NT_ROW(1), STRIDE_NT_ROW(2), STRIDE_NT_ROW(3)};
 #endif
+#undef STRIDE_NT_ROW
 
 // Accumulators of tiles parked between k chunks (per thread, reused).
 struct ParkBuffer {

@@ -639,7 +639,9 @@ void nt_sum_tiles(int m, int n, int len, int count, float alpha, const float* a,
 void nt_sum(int m, int n, int len, int count, float alpha, const float* a, int64_t lda, int64_t strideA,
             const float* b, int64_t ldb, int64_t strideB, float beta, float* c, int ldc, int threads) {
   const int tiles = ((m + kNtMI - 1) / kNtMI) * ((n + kNtNJ - 1) / kNtNJ);
-  const int parts = std::min(threads, tiles);
+  // A few parts per thread, claimed dynamically: a thread slowed by other work on its core
+  // simply takes fewer of them.
+  const int parts = threads <= 1 ? 1 : std::min(threads * 4, tiles);
   if (parts <= 1) {
     nt_sum_tiles(m, n, len, count, alpha, a, lda, strideA, b, ldb, strideB, beta, c, ldc, 0, tiles);
     return;
@@ -681,6 +683,7 @@ void packed(bool ta, bool tb, int m, int n, int k, float alpha, const float* a, 
   const int tilesM = (m + K.mr - 1) / K.mr;
   const int tilesN = (n + K.nr - 1) / K.nr;
   auto split = [&](int tiles, int unit, int extent, bool cols) {
+    // One part per thread: each part re-packs all of A, so more parts would cost real copying.
     const int parts = std::min(T, tiles);
     parallel_for(parts, [&](int part, int) {
       const int t0 = static_cast<int>(static_cast<int64_t>(tiles) * part / parts);

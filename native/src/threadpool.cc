@@ -156,7 +156,9 @@ void parallel_range(int64_t n, int64_t grain, const std::function<void(int64_t, 
   grain = std::max<int64_t>(grain, 1);
   const int threads = tl_in_pool ? 1 : num_threads();
   const int64_t units = (n + grain - 1) / grain;
-  const int parts = static_cast<int>(std::min<int64_t>(threads, units));
+  // Up to 4 ranges per thread, claimed dynamically, so a thread slowed by other work on its core
+  // takes fewer of them.
+  const int parts = static_cast<int>(std::min<int64_t>(threads == 1 ? 1 : int64_t(threads) * 4, units));
   if (parts <= 1) {
     fn(0, n, 0);
     return;

@@ -22,8 +22,8 @@ bool in_parallel_region();
 // is a dense id in [0, num_threads()) usable to index per-thread scratch. Returns when all are done.
 void parallel_for(int tasks, const std::function<void(int task, int thread)>& fn);
 
-// Convenience: split [0, n) into at most num_threads() contiguous ranges (each a multiple of
-// `grain` except the last) and run fn(begin, end, thread) on each. Runs inline if n < 2 * grain.
+// Convenience: split [0, n) into contiguous ranges (each a multiple of `grain` except the last; up
+// to 4 per thread, for balance) and run fn(begin, end, thread) on each. Runs inline if n <= grain.
 void parallel_range(int64_t n, int64_t grain, const std::function<void(int64_t, int64_t, int)>& fn);
 
 }  // namespace stride

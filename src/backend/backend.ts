@@ -86,10 +86,18 @@ export interface Backend {
     db: Float32Array | null,
   ): void;
 
-  /** Max pooling; idx gets each maximum's flat position within its (D, H, W) input plane. */
+  /**
+   * Max pooling; idx gets each maximum's flat position within its (D, H, W) input plane, as PyTorch
+   * gives it (padding counts as -∞, the first maximum wins, a NaN always wins). A window that covers
+   * only padding (possible with dilation) gives -∞ and index -1, which the backward pass skips.
+   */
   maxPoolForward(g: PoolGeometry, x: Float32Array, y: Float32Array, idx: Int32Array): void;
   /** Overwrites dx with dy scattered (summed) to the positions in idx. */
   maxPoolBackward(g: PoolGeometry, dy: Float32Array, idx: Int32Array, dx: Float32Array): void;
+  /**
+   * PyTorch's avg_pool: the divisor is the window clipped to the padded input with countIncludePad,
+   * else the number of real input elements in it; a window with none outputs 0.
+   */
   avgPoolForward(g: PoolGeometry, x: Float32Array, y: Float32Array, countIncludePad: boolean): void;
   /** Overwrites dx. */
   avgPoolBackward(g: PoolGeometry, dy: Float32Array, dx: Float32Array, countIncludePad: boolean): void;

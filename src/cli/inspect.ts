@@ -7,6 +7,7 @@ import { convActivations } from '../viz/features.js';
 import { plotFeatureMaps, plotFilters } from '../viz/grid.js';
 import { writeImage } from '../vision/image-io.js';
 import { imageInput, inputShapeOf, openModel } from './common.js';
+import { UsageError } from './errors.js';
 
 export function inspectCommand(): Command {
   return new Command('inspect')
@@ -16,6 +17,11 @@ export function inspectCommand(): Command {
     .requiredOption('--out <dir>', 'folder for the PNG files')
     .action(async (file: string, image: string, opts: { out: string }) => {
       const loaded = await openModel(file);
+      if (!loaded.model.modules().some((m) => m.constructor.name === 'Conv2d')) {
+        throw new UsageError(
+          `inspect: ${loaded.file} has no Conv2d layers, so there are no filters or feature maps to show`,
+        );
+      }
       const x = await imageInput(image, inputShapeOf(loaded));
       mkdirSync(opts.out, { recursive: true });
       const written: string[] = [join(opts.out, 'input.png')];

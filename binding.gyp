@@ -7,6 +7,7 @@
         "native/src/gemm.cc",
         "native/src/conv.cc",
         "native/src/pool.cc",
+        "native/src/adam.cc",
         "native/src/threadpool.cc"
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],

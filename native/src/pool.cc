@@ -1,5 +1,12 @@
 // Max and average pooling, with exactly the semantics of src/backend/js/pool.ts (PyTorch's CPU
 // kernels): see that file for the rules. Planes are independent, so they are split over threads.
+//
+// The forward passes work one plane and one window tap (kd, kh, kw) at a time: the tap's input
+// value for every output of the plane is gathered into a flat array (a fill value where the tap
+// falls into padding), then a straight loop over the plane combines it into the running result.
+// Those loops are long (whole feature maps, not 7..28-wide rows) and branch-free, so they
+// vectorise; and for each output the taps are still combined in PyTorch's order (depth, rows,
+// columns), so ties, NaNs and float sums come out as there.
 #include <algorithm>
 #include <cmath>
 #include <cstring>
@@ -51,24 +58,6 @@ int64_t plane_grain(const PoolGeom& g) {
   return std::max<int64_t>(1, 16384 / work);
 }
 
-}  // namespace
-
-// Row offsets (id·H + ih)·W of the real taps of output row (od, oh), in window order; returns the count.
-// Per tap t along W: the output columns [lo, hi) it reaches inside the input, and its offset t·d − p.
-struct TapRanges {
-  std::vector<int> lo, hi, off;
-  explicit TapRanges(const PoolGeom& g);
-};
-
-inline int window_rows(const AllSpans& sp, const PoolGeom& g, int od, int oh, std::vector<int64_t>& rows) {
-  const Spans &sd = sp.s[0], &sh = sp.s[1];
-  rows.clear();
-  for (int a = 0, id = sd.first[od]; a < sd.count[od]; ++a, id += g.d[0])
-    for (int b = 0, ih = sh.first[oh]; b < sh.count[oh]; ++b, ih += g.d[1])
-      rows.push_back((int64_t(id) * g.in[1] + ih) * g.in[2]);
-  return static_cast<int>(rows.size());
-}
-
 // Output columns ow in [lo, hi) whose tap at offset `off` (= t·d − p) lands inside [0, in).
 inline void tap_range(int out, int in, int stride, int off, int& lo, int& hi) {
   lo = off >= 0 ? 0 : (-off + stride - 1) / stride;
@@ -78,23 +67,22 @@ inline void tap_range(int out, int in, int stride, int off, int& lo, int& hi) {
   hi = std::clamp(hi, lo, out);
 }
 
-TapRanges::TapRanges(const PoolGeom& g) {
-  const int kW = g.k[2];
-  lo.resize(kW);
-  hi.resize(kW);
-  off.resize(kW);
-  for (int t = 0; t < kW; ++t) {
-    off[t] = t * g.d[2] - g.p[2];
-    tap_range(g.out[2], g.in[2], g.s[2], off[t], lo[t], hi[t]);
+// Per tap t along W: its offset t·d − p, and the output columns [lo, hi) it reaches inside the input.
+struct TapRanges {
+  std::vector<int> lo, hi, off;
+  explicit TapRanges(const PoolGeom& g) {
+    const int kW = g.k[2];
+    lo.resize(kW);
+    hi.resize(kW);
+    off.resize(kW);
+    for (int t = 0; t < kW; ++t) {
+      off[t] = t * g.d[2] - g.p[2];
+      tap_range(g.out[2], g.in[2], g.s[2], off[t], lo[t], hi[t]);
+    }
   }
-}
+};
 
-// Forward passes work one plane at a time and one window tap (kd, kh, kw) at a time: the tap's
-// input value for every output of the plane is gathered into a flat array (`fill` where the tap
-// falls into padding), then a straight loop over the plane combines it into the running result.
-// The loops over the plane are long (whole feature maps, not 7..28-wide rows) and branch-free, so
-// they vectorise; and for each output the taps are still combined in PyTorch's order (depth, rows,
-// columns), so ties, NaNs and float sums come out as there.
+// vals[q] = the input under tap (kd, kh, kw) of every output q of the plane xp, or `fill`.
 void gather_tap(const PoolGeom& g, const TapRanges& taps, const float* xp, int kd, int kh, int kw, float fill,
                 float* vals) {
   const int D = g.in[0], H = g.in[1], W = g.in[2];
@@ -119,6 +107,32 @@ void gather_tap(const PoolGeom& g, const TapRanges& taps, const float* xp, int k
     }
   }
 }
+
+// Row offsets (id·H + ih)·W of the real window rows of output row (od, oh), in window order.
+int window_rows(const AllSpans& sp, const PoolGeom& g, int od, int oh, std::vector<int64_t>& rows) {
+  const Spans &sd = sp.s[0], &sh = sp.s[1];
+  rows.clear();
+  for (int a = 0, id = sd.first[od]; a < sd.count[od]; ++a, id += g.d[0])
+    for (int b = 0, ih = sh.first[oh]; b < sh.count[oh]; ++b, ih += g.d[1])
+      rows.push_back((int64_t(id) * g.in[1] + ih) * g.in[2]);
+  return static_cast<int>(rows.size());
+}
+
+// Divisor of each output of a plane (0 where the window holds no real element).
+std::vector<float> avg_divisors(const PoolGeom& g, const AllSpans& sp, bool cip) {
+  std::vector<float> div(out_plane(g));
+  int64_t q = 0;
+  for (int od = 0; od < g.out[0]; ++od)
+    for (int oh = 0; oh < g.out[1]; ++oh)
+      for (int ow = 0; ow < g.out[2]; ++ow, ++q) {
+        const int real = sp.s[0].count[od] * sp.s[1].count[oh] * sp.s[2].count[ow];
+        const int padded = sp.s[0].padded[od] * sp.s[1].padded[oh] * sp.s[2].padded[ow];
+        div[q] = real == 0 ? 0.0f : float(cip ? padded : real);
+      }
+  return div;
+}
+
+}  // namespace
 
 void max_pool_forward(const PoolGeom& g, const float* x, float* y, int32_t* idx) {
   const AllSpans sp(g);
@@ -196,78 +210,11 @@ void max_pool_backward(const PoolGeom& g, const float* dy, const int32_t* idx, f
   });
 }
 
-namespace {
-
-template <bool Backward>
-[[maybe_unused]] void avg_pool(const PoolGeom& g, const float* src, float* dst, bool cip) {
-  const AllSpans sp(g);
-  const Spans &sd = sp.s[0], &sh = sp.s[1];
-  const int* swCount = sp.s[2].count.data();
-  const int* swPadded = sp.s[2].padded.data();
-  const int oW = g.out[2], sW = g.s[2], kW = g.k[2];
-  const TapRanges taps(g);
-  const int64_t ip = in_plane(g), op = out_plane(g);
-  parallel_range(g.planes, plane_grain(g), [&](int64_t b, int64_t e, int) {
-    std::vector<int64_t> rows;
-    rows.reserve(64);
-    std::vector<float> accBuf(oW);
-    float* acc = accBuf.data();
-    for (int64_t pl = b; pl < e; ++pl) {
-      if (Backward) std::memset(dst + pl * ip, 0, sizeof(float) * ip);
-      for (int od = 0; od < g.out[0]; ++od)
-        for (int oh = 0; oh < g.out[1]; ++oh) {
-          const int nr = window_rows(sp, g, od, oh, rows);
-          const int paddedRows = sd.padded[od] * sh.padded[oh];
-          const int64_t q0 = pl * op + (int64_t(od) * g.out[1] + oh) * oW;
-          // acc = the divisor's reciprocal share: dy/divisor (backward) or running sums (forward).
-          for (int ow = 0; ow < oW; ++ow) {
-            const int real = nr * swCount[ow];
-            const float divisor = float(cip ? paddedRows * swPadded[ow] : real);
-            if (Backward)
-              acc[ow] = real == 0 ? 0.0f : src[q0 + ow] / divisor;
-            else
-              acc[ow] = 0.0f;
-          }
-          for (int r = 0; r < nr; ++r)
-            for (int t = 0; t < kW; ++t) {
-              const int off = taps.off[t], lo = taps.lo[t], hi = taps.hi[t];
-              if (Backward) {
-                float* xr = dst + pl * ip + rows[r] + off;
-                for (int ow = lo; ow < hi; ++ow) xr[int64_t(ow) * sW] += acc[ow];
-              } else {
-                const float* xr = src + pl * ip + rows[r] + off;
-                for (int ow = lo; ow < hi; ++ow) acc[ow] += xr[int64_t(ow) * sW];
-              }
-            }
-          if (!Backward)
-            for (int ow = 0; ow < oW; ++ow) {
-              const int real = nr * swCount[ow];
-              const float divisor = float(cip ? paddedRows * swPadded[ow] : real);
-              dst[q0 + ow] = real == 0 ? 0.0f : acc[ow] / divisor;
-            }
-        }
-    }
-  });
-}
-
-}  // namespace
-
 void avg_pool_forward(const PoolGeom& g, const float* x, float* y, bool cip) {
   const AllSpans sp(g);
   const TapRanges taps(g);
   const int64_t ip = in_plane(g), op = out_plane(g);
-  // Divisor of each output (0: no real element, output 0).
-  std::vector<float> div(op);
-  {
-    int64_t q = 0;
-    for (int od = 0; od < g.out[0]; ++od)
-      for (int oh = 0; oh < g.out[1]; ++oh)
-        for (int ow = 0; ow < g.out[2]; ++ow, ++q) {
-          const int real = sp.s[0].count[od] * sp.s[1].count[oh] * sp.s[2].count[ow];
-          const int padded = sp.s[0].padded[od] * sp.s[1].padded[oh] * sp.s[2].padded[ow];
-          div[q] = real == 0 ? 0.0f : float(cip ? padded : real);
-        }
-  }
+  const std::vector<float> div = avg_divisors(g, sp, cip);
   parallel_range(g.planes, plane_grain(g), [&](int64_t b, int64_t e, int) {
     std::vector<float> valBuf(op);
     float* __restrict vals = valBuf.data();
@@ -278,35 +225,42 @@ void avg_pool_forward(const PoolGeom& g, const float* x, float* y, bool cip) {
       for (int kd = 0; kd < g.k[0]; ++kd)
         for (int kh = 0; kh < g.k[1]; ++kh)
           for (int kw = 0; kw < g.k[2]; ++kw) {
-            gather_tap(g, taps, xp, kd, kh, kw, 0.0f, vals);
+            gather_tap(g, taps, xp, kd, kh, kw, 0.0f, vals);  // padding adds 0
             for (int64_t q = 0; q < op; ++q) yq[q] += vals[q];
           }
       for (int64_t q = 0; q < op; ++q) yq[q] = div[q] == 0.0f ? 0.0f : yq[q] / div[q];
     }
   });
 }
-void avg_pool_backward(const PoolGeom& g, const float* dy, float* dx, bool cip) { avg_pool<true>(g, dy, dx, cip); }
 
-void adam_step(int64_t n, float* p, const float* grad, float* m, float* v, float* vMax, const AdamOptions& o) {
-  const double bc1 = 1.0 - std::pow(o.beta1, o.step);
-  const double bc2Sqrt = std::sqrt(1.0 - std::pow(o.beta2, o.step));
-  const float stepSize = float(o.lr / bc1);
-  const float bc2s = float(bc2Sqrt);
-  const float decay = o.decoupled ? float(1.0 - o.lr * o.weight_decay) : 1.0f;
-  const float l2 = o.decoupled ? 0.0f : float(o.weight_decay);
-  const float b1 = float(o.beta1), b2 = float(o.beta2), eps = float(o.eps);
-  const float omb1 = float(1.0 - o.beta1), omb2 = float(1.0 - o.beta2);
-  parallel_range(n, 1 << 15, [&](int64_t b, int64_t e, int) {
-    for (int64_t i = b; i < e; ++i) {
-      float pi = p[i];
-      float gi = grad[i];
-      if (l2 != 0.0f) gi += l2 * pi;
-      pi *= decay;
-      const float mi = m[i] = b1 * m[i] + omb1 * gi;
-      float vi = v[i] = b2 * v[i] + omb2 * gi * gi;
-      if (vMax) vi = vMax[i] = (vMax[i] < vi || vi != vi) ? vi : vMax[i];  // NaN propagates, as torch.maximum
-      const float denom = std::sqrt(vi) / bc2s + eps;
-      p[i] = pi - stepSize * mi / denom;
+// The backward pass scatters dy/divisor to every real tap, walking the windows output row by
+// output row (rows of the window × taps along W, each a strided add over the output columns).
+void avg_pool_backward(const PoolGeom& g, const float* dy, float* dx, bool cip) {
+  const AllSpans sp(g);
+  const TapRanges taps(g);
+  const int oW = g.out[2], sW = g.s[2], kW = g.k[2];
+  const int64_t ip = in_plane(g), op = out_plane(g);
+  const std::vector<float> div = avg_divisors(g, sp, cip);
+  parallel_range(g.planes, plane_grain(g), [&](int64_t b, int64_t e, int) {
+    std::vector<int64_t> rows;
+    rows.reserve(64);
+    std::vector<float> shareBuf(oW);
+    float* share = shareBuf.data();
+    for (int64_t pl = b; pl < e; ++pl) {
+      float* dxp = dx + pl * ip;
+      std::memset(dxp, 0, sizeof(float) * ip);
+      for (int od = 0; od < g.out[0]; ++od)
+        for (int oh = 0; oh < g.out[1]; ++oh) {
+          const int nr = window_rows(sp, g, od, oh, rows);
+          const int64_t q0 = (int64_t(od) * g.out[1] + oh) * oW;
+          for (int ow = 0; ow < oW; ++ow)
+            share[ow] = div[q0 + ow] == 0.0f ? 0.0f : dy[pl * op + q0 + ow] / div[q0 + ow];
+          for (int r = 0; r < nr; ++r)
+            for (int t = 0; t < kW; ++t) {
+              float* xr = dxp + rows[r] + taps.off[t];
+              for (int ow = taps.lo[t]; ow < taps.hi[t]; ++ow) xr[int64_t(ow) * sW] += share[ow];
+            }
+        }
     }
   });
 }

@@ -8,7 +8,7 @@
  * got, and exits with 130; `--resume` replays that epoch's order and continues from the next batch,
  * so an interrupted run ends with the same weights as an uninterrupted one.
  */
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { Command, Option } from 'commander';
 
@@ -205,14 +205,8 @@ async function runTrain(opts: TrainOptions, explicit: ReadonlySet<string> = new 
   let config = configFrom(opts);
   let resumeFrom: Awaited<ReturnType<typeof loadCheckpoint>> | null = null;
   if (opts.resume !== undefined) {
-    try {
-      resumeFrom = await loadCheckpoint(opts.resume);
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).cause && /ENOENT/.test(String((err as Error).message))) {
-        throw new UsageError(`checkpoint file not found: ${opts.resume}`);
-      }
-      throw err;
-    }
+    if (!existsSync(opts.resume)) throw new UsageError(`checkpoint file not found: ${opts.resume}`);
+    resumeFrom = await loadCheckpoint(opts.resume);
     const extra = resumeFrom.extra as RunExtra | undefined;
     if (!extra?.config)
       throw new Error(`${opts.resume} is not a checkpoint written by stride train (no run config)`);
@@ -273,7 +267,7 @@ async function runTrain(opts: TrainOptions, explicit: ReadonlySet<string> = new 
     history = (resumeFrom.history as HistoryRow[] | undefined) ?? [];
     startEpoch = resumeFrom.epoch;
     partial = (resumeFrom.extra as unknown as RunExtra).partial;
-    if (startEpoch >= config.epochs && partial === null) {
+    if (startEpoch >= config.epochs) {
       throw new UsageError(
         `the checkpoint has already done ${startEpoch} epochs; ask for more with --epochs`,
       );
@@ -294,7 +288,10 @@ async function runTrain(opts: TrainOptions, explicit: ReadonlySet<string> = new 
   const onSigint = (): void => {
     if (stop) process.exit(130);
     stop = true;
-    process.stderr.write('\nstride: interrupted, saving a checkpoint (Ctrl-C again to quit at once)\n');
+    // (A terminal's progress bar holds the line: start a new one.)
+    process.stderr.write(
+      `${process.stderr.isTTY ? '\n' : ''}stride: interrupted, saving a checkpoint (Ctrl-C again to quit at once)\n`,
+    );
   };
   process.on('SIGINT', onSigint);
   const interruptAfter = Number(process.env.STRIDE_TEST_INTERRUPT_AFTER ?? NaN); // for the tests: a real SIGINT after N batches

@@ -159,4 +159,8 @@ test('convActivations: every Conv2d output for one input, mode restored', async 
   assert.equal(model.training, true);
   assert.equal(acts[0].layer.weight.shape[0], 3);
   assert.throws(() => viz.convActivations(new Sequential(new ReLU()), x), /has no Conv2d layers/);
+  // A whole model's filters are its first conv layer's.
+  const spec = (await viz.filtersSpec(model)) as { title: string; data: { values: unknown[] } };
+  assert.equal(spec.data.values.length, 3);
+  assert.match(spec.title, /filters 3×1×3×3/);
 });

@@ -163,21 +163,30 @@ function checkTensor(where: string, t: unknown, ranks: number[]): Tensor {
   return t;
 }
 
-/** A conv weight (or a layer holding one) → the weight tensor. */
-function weightOf(layer: Tensor | { weight: Tensor | null }): Tensor {
+type FilterSource = Tensor | { weight: Tensor | null } | { modules(): object[] };
+
+/** A conv weight, a layer holding one, or a model (its first Conv2d: the filters that see pixels). */
+function weightOf(layer: FilterSource): Tensor {
   if (layer instanceof Tensor) return layer;
-  if (layer && typeof layer === 'object' && layer.weight instanceof Tensor) return layer.weight;
-  throw new Error('viz.filters: expected a Conv2d layer or its [out, in, kH, kW] weight tensor');
+  if (layer && typeof layer === 'object') {
+    const w = (layer as { weight?: unknown }).weight;
+    if (w instanceof Tensor) return w;
+    if (typeof (layer as { modules?: unknown }).modules === 'function') {
+      const first = (layer as { modules(): object[] })
+        .modules()
+        .find((m) => m.constructor.name === 'Conv2d' && (m as { weight?: unknown }).weight instanceof Tensor);
+      if (first) return (first as { weight: Tensor }).weight;
+      throw new Error('viz.filters: the model has no Conv2d layer');
+    }
+  }
+  throw new Error('viz.filters: expected a model, a Conv2d layer or its [out, in, kH, kW] weight tensor');
 }
 
 /**
- * The filters of a conv layer: one tile per output channel (RGB when it reads 3 channels, gray
+ * The filters of a conv layer (or of a model's first one): one tile per output channel (RGB when it reads 3 channels, gray
  * when 1), or one per (output, input) pair (labelled `o.i`) for deeper layers.
  */
-export async function filtersSpec(
-  layer: Tensor | { weight: Tensor | null },
-  options: GridOptions = {},
-): Promise<ChartSpec> {
+export async function filtersSpec(layer: FilterSource, options: GridOptions = {}): Promise<ChartSpec> {
   const w = checkTensor('viz.filters', weightOf(layer), [4]).detach();
   const [out, inC, kh, kw] = w.shape;
   const per = kh * kw;
@@ -228,7 +237,7 @@ export async function featureMapsSpec(maps: Tensor, options: GridOptions = {}): 
 }
 
 export async function plotFilters(
-  layer: Tensor | { weight: Tensor | null },
+  layer: FilterSource,
   files: string | readonly string[],
   options: GridOptions & RenderOptions = {},
 ): Promise<void> {

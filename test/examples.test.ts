@@ -27,7 +27,7 @@ function runExample(name: string, extra: string[] = []): Promise<Run> {
     execFile(
       process.execPath,
       ['--import', 'tsx', join('examples', `${name}.ts`), '--quick', '--out', out, ...extra],
-      { cwd: root, maxBuffer: 16 << 20, timeout: 120_000, env: { ...process.env, STRIDE_DOCTOR: '1' } },
+      { cwd: root, maxBuffer: 16 << 20, timeout: 300_000, env: { ...process.env, STRIDE_DOCTOR: '1' } },
       (err, stdout, stderr) => {
         const code = err ? (typeof err.code === 'number' ? err.code : 1) : 0;
         resolve({ code, stdout, stderr, out });

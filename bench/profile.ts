@@ -78,6 +78,9 @@ const kernelNames = [
   'avgPoolForward',
   'avgPoolBackward',
   'adamStep',
+  // optional elementwise kernels (ops/activation.ts), timed when the backend has them
+  'relu',
+  'reluBackward',
 ] as const;
 
 /** Wraps each kernel of `be` in place with a wall-clock timer; returns the buckets and an undo. */
@@ -92,6 +95,7 @@ function instrumentBackend(be: Backend): {
   let total = 0;
   for (const name of kernelNames) {
     const fn = obj[name];
+    if (typeof fn !== 'function') continue;
     originals.set(name, fn);
     const b: Bucket = { ms: 0, calls: 0 };
     kernels.set(name, b);

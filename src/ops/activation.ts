@@ -4,6 +4,7 @@
  * closure or a chain of composed ops would dominate a small model's step time.
  */
 import { gradBuffer, gradBufferFrom, record } from '../autograd/graph.js';
+import { getBackend } from '../backend/index.js';
 import { Tensor } from '../tensor/tensor.js';
 import { emptyFloat32 } from '../tensor/storage.js';
 import { normalizeDim, stridesOf } from '../tensor/shape.js';
@@ -12,6 +13,22 @@ function floatData(op: string, x: Tensor): Float32Array {
   if (x.dtype !== 'float32') throw new Error(`${op}: input must be float32, got ${x.dtype}`);
   return x.data as Float32Array;
 }
+
+/**
+ * Elementwise kernels a backend may add (the contract in backend.ts does not list them yet): the
+ * activations are memory-bound loops that run after every layer, where the TypeScript loop manages
+ * ~1 element per ns and an AVX2 loop over two threads ~10. Until a backend has them, the loops
+ * below run.
+ *   relu(x, y):               y[i] = bits(x[i]) < 0 ? +0 : x[i]   (so +NaN passes, -0 → +0)
+ *   reluBackward(y, dy, dx):  dx[i] = bits(y[i]) > 0 ? dy[i] : 0  (dx may be dy itself)
+ */
+interface ActivationKernels {
+  relu?(x: Float32Array, y: Float32Array): void;
+  reluBackward?(y: Float32Array, dy: Float32Array, dx: Float32Array): void;
+}
+
+/** Below this many elements a kernel call costs more than the loop. */
+const KERNEL_MIN = 16384;
 
 /**
  * relu on the float32 bit patterns: a float with its sign bit set (negative, -0, -NaN) becomes +0,
@@ -23,15 +40,24 @@ export function relu(input: Tensor): Tensor {
   const x = floatData('relu', input);
   const n = x.length;
   const y = emptyFloat32(n);
-  const xi = new Int32Array(x.buffer, x.byteOffset, n);
+  const be = getBackend() as ActivationKernels;
   const yi = new Int32Array(y.buffer, y.byteOffset, n);
-  for (let i = 0; i < n; i++) {
-    const v = xi[i];
-    yi[i] = v & ~(v >> 31);
+  if (be.relu && n >= KERNEL_MIN) be.relu(x, y);
+  else {
+    const xi = new Int32Array(x.buffer, x.byteOffset, n);
+    for (let i = 0; i < n; i++) {
+      const v = xi[i];
+      yi[i] = v & ~(v >> 31);
+    }
   }
   return record(new Tensor(y, input.shape), 'relu', [input], (g) => {
     const gd = g.data as Float32Array;
     const dx = gradBufferFrom(g);
+    const bb = getBackend() as ActivationKernels;
+    if (bb.reluBackward && n >= KERNEL_MIN) {
+      bb.reluBackward(y, gd, dx);
+      return [new Tensor(dx, input.shape)];
+    }
     const gi = new Int32Array(gd.buffer, gd.byteOffset, n);
     const di = new Int32Array(dx.buffer, dx.byteOffset, n);
     // The gradient passes where y > 0. y's bit patterns are never negative (relu wrote +0 for

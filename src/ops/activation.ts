@@ -43,13 +43,7 @@ export function relu(input: Tensor): Tensor {
   const be = getBackend() as ActivationKernels;
   const yi = new Int32Array(y.buffer, y.byteOffset, n);
   if (be.relu && n >= KERNEL_MIN) be.relu(x, y);
-  else {
-    const xi = new Int32Array(x.buffer, x.byteOffset, n);
-    for (let i = 0; i < n; i++) {
-      const v = xi[i];
-      yi[i] = v & ~(v >> 31);
-    }
-  }
+  else reluBits(new Int32Array(x.buffer, x.byteOffset, n), yi, n);
   return record(new Tensor(y, input.shape), 'relu', [input], (g) => {
     const gd = g.data as Float32Array;
     const dx = gradBufferFrom(g);
@@ -58,13 +52,54 @@ export function relu(input: Tensor): Tensor {
       bb.reluBackward(y, gd, dx);
       return [new Tensor(dx, input.shape)];
     }
-    const gi = new Int32Array(gd.buffer, gd.byteOffset, n);
-    const di = new Int32Array(dx.buffer, dx.byteOffset, n);
-    // The gradient passes where y > 0. y's bit patterns are never negative (relu wrote +0 for
-    // every signed input), so (-y) >> 31 is all ones exactly where y > 0 and 0 where y = +0.
-    for (let i = 0; i < n; i++) di[i] = gi[i] & (-yi[i] >> 31);
+    reluBackwardBits(
+      yi,
+      new Int32Array(gd.buffer, gd.byteOffset, n),
+      new Int32Array(dx.buffer, dx.byteOffset, n),
+      n,
+    );
     return [new Tensor(dx, input.shape)];
   });
+}
+
+// Both loops are unrolled by 8: V8 does not unroll or vectorise, and the per-iteration overhead
+// (bounds checks, the loop branch) costs ~35% of a memory-bound loop like these.
+
+/** y = x with every sign-bit-set value replaced by +0, on the float32 bit patterns. */
+function reluBits(x: Int32Array, y: Int32Array, n: number): void {
+  const n8 = n - (n & 7);
+  let i = 0;
+  for (; i < n8; i += 8) {
+    y[i] = x[i] & ~(x[i] >> 31);
+    y[i + 1] = x[i + 1] & ~(x[i + 1] >> 31);
+    y[i + 2] = x[i + 2] & ~(x[i + 2] >> 31);
+    y[i + 3] = x[i + 3] & ~(x[i + 3] >> 31);
+    y[i + 4] = x[i + 4] & ~(x[i + 4] >> 31);
+    y[i + 5] = x[i + 5] & ~(x[i + 5] >> 31);
+    y[i + 6] = x[i + 6] & ~(x[i + 6] >> 31);
+    y[i + 7] = x[i + 7] & ~(x[i + 7] >> 31);
+  }
+  for (; i < n; i++) y[i] = x[i] & ~(x[i] >> 31);
+}
+
+/**
+ * dx = dy where y > 0, else +0. y's bit patterns are never negative (relu wrote +0 for every
+ * signed input), so (-y) >> 31 is all ones exactly where y > 0 and 0 where y = +0. dx may be dy.
+ */
+function reluBackwardBits(y: Int32Array, dy: Int32Array, dx: Int32Array, n: number): void {
+  const n8 = n - (n & 7);
+  let i = 0;
+  for (; i < n8; i += 8) {
+    dx[i] = dy[i] & (-y[i] >> 31);
+    dx[i + 1] = dy[i + 1] & (-y[i + 1] >> 31);
+    dx[i + 2] = dy[i + 2] & (-y[i + 2] >> 31);
+    dx[i + 3] = dy[i + 3] & (-y[i + 3] >> 31);
+    dx[i + 4] = dy[i + 4] & (-y[i + 4] >> 31);
+    dx[i + 5] = dy[i + 5] & (-y[i + 5] >> 31);
+    dx[i + 6] = dy[i + 6] & (-y[i + 6] >> 31);
+    dx[i + 7] = dy[i + 7] & (-y[i + 7] >> 31);
+  }
+  for (; i < n; i++) dx[i] = dy[i] & (-y[i] >> 31);
 }
 
 export function leakyRelu(input: Tensor, negativeSlope = 0.01): Tensor {

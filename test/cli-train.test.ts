@@ -200,6 +200,11 @@ test('predict on PNGs written from MNIST test images gives their labels; eval, s
   assert.equal(big.code, 0, big.stderr);
   assert.equal(JSON.parse(big.stdout)[0].index, labels[0]);
 
+  // A run's checkpoint names its built-in model, so it works wherever a model file does.
+  const fromCkpt = await stride(['predict', join(out, 'checkpoint.safetensors'), files[0], '--json']);
+  assert.equal(fromCkpt.code, 0, fromCkpt.stderr);
+  assert.equal(JSON.parse(fromCkpt.stdout)[0].top[0].probability, preds[0].top[0].probability);
+
   const text = await stride(['predict', out, files[0]]);
   assert.match(text.stdout, new RegExp(`digit0\\.png: ${preds[0].class} \\(${preds[0].class} [\\d.]+%, `));
 

@@ -15,7 +15,9 @@ import { MNIST } from '../vision/mnist.js';
 import { FashionMNIST } from '../vision/fashion-mnist.js';
 import { ImageFolder } from '../vision/image-folder.js';
 import { readImage } from '../vision/image-io.js';
-import { loadModelWithInfo, type LoadedModel } from '../io/architecture.js';
+import { ARCHITECTURE_KEY, loadModelWithInfo, type LoadedModel } from '../io/architecture.js';
+import { loadCheckpoint, loadWithMetadata } from '../io/index.js';
+import { modelSpec } from './models.js';
 import { UsageError } from './errors.js';
 
 // ---- option parsers (commander calls them; InvalidArgumentError becomes a one-line usage error) ----
@@ -171,9 +173,39 @@ export async function openModel(path: string): Promise<LoadedModel & { file: str
         : `no model.safetensors in ${path} (is it a run folder?)`,
     );
   }
+  const { metadata } = await loadWithMetadata(file);
+  if (metadata[ARCHITECTURE_KEY] === undefined && metadata['stride.checkpoint'] !== undefined) {
+    return { ...(await modelFromCheckpoint(file)), file };
+  }
   const loaded = await loadModelWithInfo(file);
   loaded.model.eval();
   return { ...loaded, file };
+}
+
+/** A checkpoint written by `stride train` names its built-in model: rebuild it and load the weights. */
+async function modelFromCheckpoint(file: string): Promise<LoadedModel> {
+  const ckpt = await loadCheckpoint(file);
+  const config = (ckpt.extra as { config?: { model?: string; dataset?: string; seed?: number } } | undefined)
+    ?.config;
+  if (typeof config?.model !== 'string') {
+    throw new Error(
+      `${file} is a checkpoint without a stride train run config; give a model.safetensors instead`,
+    );
+  }
+  const spec = modelSpec(config.model);
+  const model = spec.build();
+  model.loadStateDict(ckpt.model);
+  model.eval();
+  return {
+    model,
+    inputShape: [...spec.inputShape],
+    classNames: null,
+    metadata: {
+      'stride.model': config.model,
+      'stride.dataset': String(config.dataset),
+      'stride.seed': String(config.seed ?? 0),
+    },
+  };
 }
 
 export function inputShapeOf(loaded: {

@@ -2,5 +2,4 @@
 import './ops.js';
 import './optim.js';
 import './model.js';
-import './io.js';
-import './safetensors.js'; // after io.js: replaces its placeholder for op 'safetensors'
+import './safetensors.js';

@@ -156,3 +156,4 @@ export function loadCheckpointSync(file: string | URL, into?: RestoreTargets): C
     return ckpt;
   });
 }
+export * from './architecture.js';

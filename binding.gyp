@@ -16,7 +16,9 @@
       "cflags_cc!": ["-fno-exceptions", "-fno-rtti", "-std=gnu++1y", "-std=gnu++17", "-std=gnu++20"],
       "cflags_cc": ["-std=c++17", "-O3", "-fno-math-errno", "-fno-exceptions", "-fomit-frame-pointer"],
       "conditions": [
-        ["target_arch=='x64' or target_arch=='ia32'", { "cflags_cc": ["-march=native"] }],
+        ["target_arch=='x64' or target_arch=='ia32'", {
+          "cflags_cc": ["-march=<!(node -p \"process.env.STRIDE_MARCH || 'native'\")"]
+        }],
         ["OS=='mac'", {
           "xcode_settings": {
             "CLANG_CXX_LANGUAGE_STANDARD": "c++17",

@@ -2,7 +2,7 @@
 // Runs as the package's install script, so it must never fail the install: it prints one line,
 // success or the reason for failure (the full log goes to build/native-build.log), and exits 0.
 // The library falls back to the js backend when the addon is missing.
-// STRIDE_SKIP_NATIVE=1 skips the build.
+// STRIDE_SKIP_NATIVE=1 skips the build; STRIDE_MARCH (default native) sets -march for x86 builds.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';

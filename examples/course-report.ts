@@ -157,7 +157,8 @@ async function fashion(): Promise<void> {
   // Quick mode (the test suite, on the slow js backend too): a few batches, enough to see learning.
   const nTrain = args.quick ? 256 : 60000;
   const nTest = args.quick ? 100 : 10000;
-  const batchSize = args.quick ? 32 : 64;
+  // Batch 32 for the MLP: plain SGD at lr 1e-2 needs the steps (batch 64 stops at 83% after 5 epochs).
+  const batchSize = 32;
   const train = subset(new st.vision.FashionMNIST({ train: true }), nTrain);
   const test = subset(new st.vision.FashionMNIST({ train: false }), nTest);
   const testLoader = new st.data.DataLoader(test, { batchSize: 1000 });
@@ -213,13 +214,20 @@ async function fashion(): Promise<void> {
       new nn.ReLU(),
       new nn.Linear(256, 10),
     );
-  const shifted = subset(
-    new st.vision.FashionMNIST({
-      train: true,
-      transform: new st.vision.transforms.RandomAffine(0, { translatePx: [10, 0] }),
-    }),
-    args.quick ? 96 : nTrain,
-  );
+  // The report's augmentation: every training image once as it is and once shifted horizontally by
+  // up to ±10 px (ConcatDataset of the two), so an epoch sees 120,000 images. Shifting every image
+  // instead costs accuracy on the centred test images: 86.5% after 3 epochs.
+  const nAug = args.quick ? 48 : nTrain;
+  const shifted = new st.data.ConcatDataset([
+    subset(new st.vision.FashionMNIST({ train: true }), nAug),
+    subset(
+      new st.vision.FashionMNIST({
+        train: true,
+        transform: new st.vision.transforms.RandomAffine(0, { translatePx: [10, 0] }),
+      }),
+      nAug,
+    ),
+  ]);
   const augLoader = new st.data.DataLoader(shifted, {
     batchSize: args.quick ? 16 : 64,
     shuffle: true,
@@ -256,7 +264,7 @@ async function fashion(): Promise<void> {
   st.manualSeed(args.seed);
   const model = cnn();
   const optimizer = new st.optim.Adam(model.parameters(), { lr: 1e-3 });
-  const cnnEpochs = args.epochs ?? (args.quick ? 1 : 3);
+  const cnnEpochs = args.epochs ?? (args.quick ? 1 : 4);
   const cnnLosses: number[] = [];
   t0 = performance.now();
   for (let epoch = 0; epoch < cnnEpochs; epoch++) {

@@ -27,7 +27,8 @@ const testSet = new st.vision.MNIST({ train: false });
 const pool = args.quick ? new st.data.Subset(full, st.arange(0, 144).int().data) : full;
 const nVal = Math.round(pool.length * 0.1);
 // NOTE: the lecture wrote `train, val = random_split(ds, [6000, 54000])` — the two sizes swapped,
-// so it trained on 10% of the data and validated on 90%. The intended split is 90/10:
+// so it trained on 10% of the data and validated on 90% (stride's fit() warns about exactly this:
+// the doctor's 'train-split-smaller-than-validation'). The intended split is 90/10:
 const [trainSet, valSet] = st.data.randomSplit(pool, [pool.length - nVal, nVal], { seed: args.seed });
 const test = args.quick ? new st.data.Subset(testSet, st.arange(0, 50).int().data) : testSet;
 console.log(`train ${trainSet.length}, validation ${valSet.length}, test ${test.length}`);

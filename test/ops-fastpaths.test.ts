@@ -86,3 +86,46 @@ test('large unzeroed outputs are fully written: conv, pool and linear agree with
     'a NaN from recycled memory leaked into an output',
   );
 });
+
+test('add/sub/mul/div plain loops give the broadcast results: values, shapes, int32 operands', () => {
+  const a = st.tensor([
+    [1, 2, 3],
+    [4, 5, 6],
+  ]);
+  const b = st.tensor([
+    [6, 5, 4],
+    [3, 2, 0],
+  ]);
+  assert.deepEqual(a.add(b).toArray(), [
+    [7, 7, 7],
+    [7, 7, 6],
+  ]);
+  assert.deepEqual(a.sub(b).toArray(), [
+    [-5, -3, -1],
+    [1, 3, 6],
+  ]);
+  assert.deepEqual(a.mul(b).toArray(), [
+    [6, 10, 12],
+    [12, 10, 0],
+  ]);
+  assert.deepEqual(Array.from(a.div(b).data), [1 / 6, 2 / 5, 3 / 4, 4 / 3, 5 / 2, Infinity].map(Math.fround));
+  // A one-element operand keeps the other's shape only when it has no more dims.
+  assert.deepEqual(a.mul(st.tensor([[2]])).shape, [2, 3]);
+  assert.deepEqual(st.tensor(3).add(st.tensor([[[1]]])).shape, [1, 1, 1]);
+  assert.deepEqual(
+    st
+      .tensor([[5]])
+      .sub(st.tensor([1, 2]))
+      .toArray(),
+    [[4, 3]],
+  );
+  const i = st.tensor([7, -7]).int();
+  assert.deepEqual(Array.from(i.div(i.mul(2)).data), [0.5, 0.5]);
+  assert.equal(i.add(1).dtype, 'float32');
+  // Gradients through the fast paths.
+  const x = st.tensor([1, 2, 3]).setRequiresGrad(true);
+  const w = st.tensor([4, 5, 6]).setRequiresGrad(true);
+  x.mul(w).div(2).sub(x).add(1).sum().backward();
+  assert.deepEqual(Array.from((x.grad as st.Tensor).data), [1, 1.5, 2]);
+  assert.deepEqual(Array.from((w.grad as st.Tensor).data), [0.5, 1, 1.5]);
+});

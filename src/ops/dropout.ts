@@ -3,7 +3,7 @@
  * 1/(1 − p), so evaluation needs no rescaling. The mask comes from a seedable Generator, so runs
  * are reproducible within stride (not bit-identical to PyTorch's stream).
  */
-import { record } from '../autograd/graph.js';
+import { gradBufferFrom, record } from '../autograd/graph.js';
 import { Tensor } from '../tensor/tensor.js';
 import { defaultGenerator, type Generator } from '../tensor/random.js';
 
@@ -36,7 +36,7 @@ export function dropout(input: Tensor, options: DropoutOptions = {}): Tensor {
   }
   return record(new Tensor(y, input.shape), 'dropout', [input], (g) => {
     const gd = g.data;
-    const dx = new Float32Array(n);
+    const dx = gradBufferFrom(g);
     for (let i = 0; i < n; i++) dx[i] = gd[i] * mask[i];
     return [new Tensor(dx, input.shape)];
   });

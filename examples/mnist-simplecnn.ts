@@ -24,7 +24,7 @@ section('Dados: MNIST, 90% treino / 10% validação');
 const full = new st.vision.MNIST({ train: true }); // 60,000 images 1×28×28 in [0, 1]
 const testSet = new st.vision.MNIST({ train: false });
 // Quick mode: the first few hundred images only, so the whole script runs in seconds.
-const pool = args.quick ? new st.data.Subset(full, st.arange(0, 144).int().data) : full;
+const pool = args.quick ? new st.data.Subset(full, st.arange(0, 96).int().data) : full;
 const nVal = Math.round(pool.length * 0.1);
 // NOTE: the lecture wrote `train, val = random_split(ds, [6000, 54000])` — the two sizes swapped,
 // so it trained on 10% of the data and validated on 90% (stride's fit() warns about exactly this:

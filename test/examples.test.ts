@@ -152,7 +152,7 @@ test('course-report: an unknown --part is an error that lists the parts', async 
   assert.equal(r.code, 2);
   assert.match(
     r.stderr,
-    /unknown --part 'nope'; the parts are basics, dataset, fashion, autoencoder, colorize/,
+    /unknown --part 'nope'; the parts are basics, dataset, mlp, cnn, autoencoder, colorize/,
   );
   cleanup(r);
 });

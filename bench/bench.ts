@@ -1,10 +1,15 @@
 /**
  * `npm run bench [-- --quick] [-- --json]`: GEMM GFLOP/s, training and inference images/s of the
  * two course models, DataLoader throughput and peak RSS, on the backend in use and on js beside
- * it, with ratios to the reference figures measured with PyTorch on the same kind of machine.
+ * it, with ratios to the reference figures measured with PyTorch on the same kind of machine, and
+ * with --torch, to PyTorch run here in the same sitting (needs Debian's python3-torch, see
+ * ../shared/anchors/README.md). --memory: RSS over 5 epochs of M1 training instead.
  */
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import * as st from '../src/node.js';
-import { benchModel, simpleCNN, smallCNN, type Throughput } from './models.js';
+import { benchModel, rssPerEpoch, simpleCNN, smallCNN, type Throughput } from './models.js';
 import { benchGemm } from './gemm.js';
 import { benchDataLoader } from './data.js';
 
@@ -33,6 +38,8 @@ interface BackendFigures {
 const args = new Set(process.argv.slice(2));
 const quick = args.has('--quick');
 const json = args.has('--json');
+const withTorch = args.has('--torch');
+const memory = args.has('--memory');
 const log = (s: string): void => {
   if (!json) console.log(s);
 };
@@ -66,13 +73,70 @@ function measure(name: 'js' | 'native'): BackendFigures {
   };
 }
 
-function ratio(x: number, ref: number): string {
-  return Number.isFinite(x) ? `${(x / ref).toFixed(2)}×` : 'n/a';
+function ratio(x: number, ref: number | undefined): string {
+  return ref !== undefined && Number.isFinite(x) && Number.isFinite(ref) ? `${(x / ref).toFixed(2)}×` : 'n/a';
+}
+
+function fmt(x: number): string {
+  return Number.isFinite(x) ? x.toFixed(1) : 'n/a';
+}
+
+interface TorchFigures {
+  train_img_s: number;
+  infer_img_s: number;
+}
+
+/**
+ * With --torch: runs ../shared/anchors/bench_torch.py (Debian's python3-torch, 2 threads) for both
+ * models right here, so the ratios compare the two in one sitting on this machine.
+ */
+function measureTorch(model: 'm1' | 'm2'): TorchFigures | undefined {
+  const script = fileURLToPath(new URL('../../shared/anchors/bench_torch.py', import.meta.url));
+  if (!existsSync(script)) return undefined;
+  const r = spawnSync('/usr/bin/python3', [script, '--model', model], {
+    encoding: 'utf8',
+    env: { ...process.env, OPENBLAS_NUM_THREADS: '2', OMP_NUM_THREADS: '2' },
+  });
+  const line = r.stdout?.trim().split('\n').pop();
+  if (r.status !== 0 || !line) {
+    log(`  (PyTorch ${model} did not run: ${r.stderr?.trim().split('\n').pop() ?? r.error?.message})`);
+    return undefined;
+  }
+  return JSON.parse(line) as TorchFigures;
 }
 
 async function main(): Promise<void> {
   const inUse = st.backendInfo().backend;
+  if (memory) {
+    // 5 epochs of M1 training (batch 128; 100 steps per epoch, 5 with --quick): RSS after each.
+    const rss = rssPerEpoch(simpleCNN, 128, 5, quick ? 5 : 100);
+    const growth = rss[rss.length - 1] - rss[0];
+    if (json)
+      console.log(
+        JSON.stringify({ backend: inUse, m1_rss_mb_per_epoch: rss, growth_after_first_mb: growth }),
+      );
+    else
+      console.log(
+        `M1 training RSS per epoch (MB): ${rss.map((r) => r.toFixed(0)).join(', ')}; growth after the first: ${growth.toFixed(0)} MB`,
+      );
+    return;
+  }
   const primary = measure(inUse);
+  let torchM1: TorchFigures | undefined;
+  let torchM2: TorchFigures | undefined;
+  if (withTorch) {
+    log('\n[pytorch] ../shared/anchors/bench_torch.py, 2 threads');
+    torchM1 = measureTorch('m1');
+    torchM2 = measureTorch('m2');
+    if (torchM1)
+      log(
+        `  m1 train ${torchM1.train_img_s.toFixed(0)} img/s, infer ${torchM1.infer_img_s.toFixed(0)} img/s`,
+      );
+    if (torchM2)
+      log(
+        `  m2 train ${torchM2.train_img_s.toFixed(0)} img/s, infer ${torchM2.infer_img_s.toFixed(0)} img/s`,
+      );
+  }
   const data = await benchDataLoader({ quick });
   log(
     `\nDataLoader (MNIST, batch 128): ${data.plainImgS.toFixed(0)} img/s plain, ${data.augmentedImgS.toFixed(0)} img/s with augmentation`,
@@ -89,45 +153,59 @@ async function main(): Promise<void> {
         data_plain_img_s: data.plainImgS,
         data_augmented_img_s: data.augmentedImgS,
         js: inUse === 'js' ? undefined : js,
+        pytorch: withTorch ? { m1: torchM1, m2: torchM2 } : undefined,
       }),
     );
     return;
   }
-  const rows: [string, number, number, string][] = [
-    ['GEMM 1024³ GFLOP/s', primary.gemm1024_gflops, js.gemm1024_gflops, ''],
+  const rows: [string, number, number, number | undefined, string][] = [
+    ['GEMM 1024³ GFLOP/s', primary.gemm1024_gflops, js.gemm1024_gflops, undefined, ''],
     [
       'GEMM 2048³ GFLOP/s',
       primary.gemm2048_gflops,
       js.gemm2048_gflops,
+      undefined,
       `${ratio(primary.gemm2048_gflops, REFERENCE.openblasGemm2048)} OpenBLAS`,
     ],
     [
       'M1 train img/s',
       primary.m1_train_img_s,
       js.m1_train_img_s,
+      torchM1?.train_img_s,
       `${ratio(primary.m1_train_img_s, REFERENCE.torchM1Train)} PyTorch`,
     ],
     [
       'M1 infer img/s',
       primary.m1_infer_img_s,
       js.m1_infer_img_s,
+      torchM1?.infer_img_s,
       `${ratio(primary.m1_infer_img_s, REFERENCE.torchM1Infer)} PyTorch, ${ratio(primary.m1_infer_img_s, REFERENCE.onnxM1Infer)} ONNX RT`,
     ],
     [
       'M2 train img/s',
       primary.m2_train_img_s,
       js.m2_train_img_s,
+      torchM2?.train_img_s,
       `${ratio(primary.m2_train_img_s, REFERENCE.torchM2Train)} PyTorch`,
     ],
     [
       'M2 infer img/s',
       primary.m2_infer_img_s,
       js.m2_infer_img_s,
+      torchM2?.infer_img_s,
       `${ratio(primary.m2_infer_img_s, REFERENCE.torchM2Infer)} PyTorch, ${ratio(primary.m2_infer_img_s, REFERENCE.onnxM2Infer)} ONNX RT`,
     ],
   ];
-  console.log(`\n| | ${primary.backend} | js | vs reference |\n|---|---|---|---|`);
-  for (const [name, a, b, r] of rows) console.log(`| ${name} | ${a.toFixed(1)} | ${b.toFixed(1)} | ${r} |`);
+  const torchCols = withTorch ? ' PyTorch here | ratio |' : '';
+  console.log(
+    `\n| | ${primary.backend} | js |${torchCols} vs reference figures |\n|---|---|---|${withTorch ? '---|---|' : ''}---|`,
+  );
+  for (const [name, a, b, t, r] of rows) {
+    const here = withTorch
+      ? ` ${t === undefined ? '' : fmt(t)} | ${t === undefined ? '' : ratio(a, t)} |`
+      : '';
+    console.log(`| ${name} | ${fmt(a)} | ${fmt(b)} |${here} ${r} |`);
+  }
   console.log(
     `\npeak RSS ${peakRssMb.toFixed(0)} MB; DataLoader ${data.plainImgS.toFixed(0)} img/s plain, ${data.augmentedImgS.toFixed(0)} augmented`,
   );

@@ -79,3 +79,30 @@ export function benchModel(
   }
   return { trainImgS: median(train), inferImgS: median(infer) };
 }
+
+/**
+ * RSS (MB) after each of `epochs` training epochs of `stepsPerEpoch` steps (M1's memory check:
+ * flat after the first epoch means nothing accumulates: no graph, gradient or buffer kept alive).
+ */
+export function rssPerEpoch(
+  build: () => st.nn.Sequential,
+  batch: number,
+  epochs: number,
+  stepsPerEpoch: number,
+): number[] {
+  st.manualSeed(0);
+  const model = build();
+  const optimizer = new st.optim.Adam(model.parameters(), { lr: 1e-3 });
+  const rss: number[] = [];
+  for (let e = 0; e < epochs; e++) {
+    for (let i = 0; i < stepsPerEpoch; i++) {
+      const x = st.rand([batch, 1, 28, 28]);
+      const y = st.randint(0, 10, [batch]);
+      optimizer.zeroGrad();
+      st.F.crossEntropy(model.forward(x), y).backward();
+      optimizer.step();
+    }
+    rss.push(process.memoryUsage().rss / 2 ** 20);
+  }
+  return rss;
+}

@@ -4,12 +4,12 @@
  * Vega as an image mark with its index above it; the chart is then written as SVG/PNG like every
  * other plot. Tiles are min-max scaled one by one (or all together), gray for filters, viridis for maps.
  */
-import * as vega from 'vega';
+import type * as Vega from 'vega';
 import sharp from 'sharp';
 
 import { Tensor } from '../tensor/tensor.js';
 import type { ChartSpec } from './render.js';
-import { writeChart, type RenderOptions } from './render.js';
+import { loadVega, writeChart, type RenderOptions } from './render.js';
 
 export interface GridOptions {
   title?: string;
@@ -32,7 +32,7 @@ interface Tile {
   channels: 1 | 3;
 }
 
-function lut(colormap: string): Uint8Array | null {
+function lut(vega: typeof Vega, colormap: string): Uint8Array | null {
   if (colormap === 'gray' || colormap === 'grey') return null;
   const interp = (vega as unknown as { scheme(name: string): unknown }).scheme(colormap);
   if (typeof interp !== 'function') {
@@ -111,7 +111,8 @@ async function gridSpec(
   if (normalize !== 'each' && normalize !== 'all') {
     throw new Error(`viz: normalize must be 'each' or 'all', got ${String(normalize)}`);
   }
-  const table = lut(options.colormap ?? defaults.colormap);
+  const [vega] = await loadVega();
+  const table = lut(vega, options.colormap ?? defaults.colormap);
   const n = tiles.length;
   const columns = options.columns ?? Math.min(16, Math.ceil(Math.sqrt(n)));
   if (!Number.isInteger(columns) || columns < 1)

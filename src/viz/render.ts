@@ -4,8 +4,8 @@
  * here draws pixels itself, so text, axes and legends look like any Vega chart.
  */
 import * as path from 'node:path';
-import * as vega from 'vega';
-import { compile, type TopLevelSpec } from 'vega-lite';
+import type * as Vega from 'vega';
+import type { TopLevelSpec } from 'vega-lite';
 import sharp from 'sharp';
 
 import { writeFileAtomic } from '../io/atomic.js';
@@ -24,11 +24,23 @@ function complete(spec: ChartSpec): ChartSpec {
   return { $schema: SCHEMA, background: 'white', ...spec } as ChartSpec;
 }
 
+let vegaModules: Promise<[typeof Vega, typeof import('vega-lite')]> | null = null;
+
+/**
+ * vega and vega-lite, loaded on first use: they add ~13 MB to the JS heap, which would make every
+ * full garbage collection of a training run that never plots slower.
+ */
+export function loadVega(): Promise<[typeof Vega, typeof import('vega-lite')]> {
+  vegaModules ??= Promise.all([import('vega'), import('vega-lite')]);
+  return vegaModules;
+}
+
 /** A Vega-Lite spec as an SVG document. */
 export async function renderSvg(spec: ChartSpec): Promise<string> {
-  let compiled: vega.Spec;
+  const [vega, { compile }] = await loadVega();
+  let compiled: Vega.Spec;
   try {
-    compiled = compile(complete(spec)).spec as vega.Spec;
+    compiled = compile(complete(spec)).spec as Vega.Spec;
   } catch (err) {
     throw new Error(`viz: the chart spec does not compile: ${(err as Error).message}`, { cause: err });
   }

@@ -72,6 +72,7 @@ export function checkCrossEntropyInput(input: Tensor, where = 'crossEntropy'): v
  */
 export function checkInputRange(x: Tensor, where: string): boolean {
   if (!doctor.enabled || x.ndim !== 4 || x.dtype !== 'float32') return false;
+  if (doctor.given(DOCTOR_CODES.unnormalisedInput)) return false;
   const d = x.data;
   let max = -Infinity;
   for (let i = 0; i < d.length; i++) {

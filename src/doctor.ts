@@ -34,6 +34,11 @@ class Doctor {
     return true;
   }
 
+  /** Whether this warning was already given (checks skip their scan once it has been). */
+  given(code: string): boolean {
+    return this.seen.has(code);
+  }
+
   /** Replaces console output with a listener (e.g. to route warnings into a progress bar). */
   onWarning(listener: Listener): () => void {
     this.listeners.push(listener);

@@ -8,6 +8,7 @@
         "native/src/conv.cc",
         "native/src/pool.cc",
         "native/src/adam.cc",
+        "native/src/elementwise.cc",
         "native/src/threadpool.cc"
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],

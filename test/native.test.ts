@@ -8,6 +8,8 @@ import { test } from 'node:test';
 import type { Backend, ConvGeometry, PoolGeometry } from '../src/backend/backend.js';
 import { jsBackend as J } from '../src/backend/js/index.js';
 import { createNativeBackend, nativeLoadError, setNativeThreads } from '../src/backend/native/index.js';
+import * as F from '../src/ops/functional.js';
+import { Tensor } from '../src/tensor/tensor.js';
 
 const N: Backend | null = createNativeBackend();
 const skipMsg = () =>
@@ -369,4 +371,72 @@ test('native adamStep = js adamStep: Adam, AdamW, amsgrad, several steps, large 
         assertClose(sn.v, sj.v, `${what} v`);
         if (sn.vMax) assertClose(sn.vMax, sj.vMax!, `${what} vMax`);
       }
+});
+
+/** x with the IEEE special values spliced in at random places: ±0, ±inf, ±NaN, subnormals. */
+function withSpecials(r: () => number, n: number): Float32Array {
+  const x = randArray(r, n);
+  const bits = new Int32Array(x.buffer);
+  const specials = [0, -0, Infinity, -Infinity, NaN, 1e-40, -1e-40];
+  for (let k = 0; k < Math.min(n, 64); k++) x[randInt(r, 0, n - 1)] = specials[k % specials.length];
+  if (n > 0) bits[randInt(r, 0, n - 1)] = 0xffc00000 | 0; // -NaN
+  if (n > 1) bits[randInt(r, 0, n - 1)] = 0x7fc00001; // +NaN with a payload
+  return x;
+}
+const bitsOf = (a: Float32Array) => new Int32Array(a.buffer, a.byteOffset, a.length);
+
+test('native relu / reluBackward = the js op, bit for bit: NaN, ±0, ±inf, odd lengths, offsets, in place', (t) => {
+  if (!N) return t.skip(skipMsg());
+  const r = rng(123);
+  bothThreadCounts((threads) => {
+    for (const n of [0, 1, 7, 33, 16_384, 100_003, 300_001]) {
+      const what = `relu n=${n} (${threads})`;
+      const x = withSpecials(r, n);
+      // The js reference: the op on the js backend (its own loops) and its gradient through autograd.
+      const xt = new Tensor(x.slice(), [n]);
+      xt.requiresGrad = true;
+      const yt = F.relu(xt);
+      const dy = withSpecials(r, n);
+      yt.backward(new Tensor(dy.slice(), [n]));
+      const yn = new Float32Array(n).fill(7);
+      N.relu!(x, yn);
+      assert.deepEqual(bitsOf(yn), bitsOf(yt.data as Float32Array), `${what} forward`);
+      const dxn = new Float32Array(n).fill(7);
+      N.reluBackward!(yn, dy, dxn);
+      assert.deepEqual(bitsOf(dxn), bitsOf(xt.grad!.data as Float32Array), `${what} backward`);
+      // dx may be dy itself.
+      const dyInPlace = dy.slice();
+      N.reluBackward!(yn, dyInPlace, dyInPlace);
+      assert.deepEqual(bitsOf(dyInPlace), bitsOf(dxn), `${what} backward in place`);
+    }
+  });
+  // PyTorch's values on the specials: relu(NaN) = NaN, relu(-0) = +0, relu(-inf) = 0, relu(inf) = inf.
+  const x = Float32Array.of(NaN, -0, -Infinity, Infinity, -2, 3, 0);
+  const y = new Float32Array(x.length);
+  N.relu!(x, y);
+  assert.ok(Number.isNaN(y[0]), 'relu(NaN) is NaN');
+  assert.ok(Object.is(y[1], 0), 'relu(-0) is +0');
+  assert.deepEqual([...y.slice(2)], [0, Infinity, 0, 3, 0]);
+  const dx = new Float32Array(x.length);
+  N.reluBackward!(y, Float32Array.of(1, 1, 1, 1, 1, 1, 1), dx);
+  assert.deepEqual([...dx], [1, 0, 0, 1, 0, 1, 0], 'gradient passes where y > 0 or NaN');
+  // Views at an offset: only the view's elements are read and written.
+  const buf = new Float32Array(40).fill(-1);
+  const src = new Float32Array(buf.buffer, 8 * 4, 20);
+  const dst = new Float32Array(buf.buffer, 4 * 4, 3);
+  N.relu!(src.subarray(0, 3), dst);
+  assert.deepEqual([...buf.slice(0, 10)], [-1, -1, -1, -1, 0, 0, 0, -1, -1, -1]);
+});
+
+test('native relu / reluBackward: wrong arguments throw naming the kernel and the argument', (t) => {
+  if (!N) return t.skip(skipMsg());
+  assert.throws(() => N.relu!(new Float32Array(5), new Float32Array(4)), /relu: y has 4 elements, needs 5/);
+  assert.throws(
+    () => N.reluBackward!(new Float32Array(5), new Float32Array(5), new Float32Array(2)),
+    /reluBackward: dx has 2 elements, needs 5/,
+  );
+  assert.throws(
+    () => N.relu!(new Float64Array(3) as unknown as Float32Array, new Float32Array(3)),
+    /relu: x must be a Float32Array/,
+  );
 });

@@ -10,6 +10,10 @@
 #include <cstdint>
 #include <string>
 
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
+
 #include "gemm.h"
 #include "kernels.h"
 #include "threadpool.h"
@@ -239,6 +243,29 @@ Napi::Value AdamStep(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
+// relu(x, y): y = relu(x) over x's length.
+Napi::Value Relu(const Napi::CallbackInfo& info) {
+  const Napi::Env env = info.Env();
+  F32 x, y;
+  if (!get_f32(info, 0, x, "relu: x") || !get_f32(info, 1, y, "relu: y")) return env.Undefined();
+  if (!need(env, y, int64_t(x.length), "relu: y")) return env.Undefined();
+  stride::relu(int64_t(x.length), x.data, y.data);
+  return env.Undefined();
+}
+
+// reluBackward(y, dy, dx): dx = y > 0 ? dy : 0 over y's length (dx may be dy).
+Napi::Value ReluBackward(const Napi::CallbackInfo& info) {
+  const Napi::Env env = info.Env();
+  F32 y, dy, dx;
+  if (!get_f32(info, 0, y, "reluBackward: y") || !get_f32(info, 1, dy, "reluBackward: dy") ||
+      !get_f32(info, 2, dx, "reluBackward: dx"))
+    return env.Undefined();
+  const int64_t n = int64_t(y.length);
+  if (!need(env, dy, n, "reluBackward: dy") || !need(env, dx, n, "reluBackward: dx")) return env.Undefined();
+  stride::relu_backward(n, y.data, dy.data, dx.data);
+  return env.Undefined();
+}
+
 Napi::Value Info(const Napi::CallbackInfo& info) {
   Napi::Object o = Napi::Object::New(info.Env());
   o.Set("simd", stride::gemm_simd());
@@ -262,6 +289,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("avgPoolForward", Napi::Function::New(env, AvgPool<false>, "avgPoolForward"));
   exports.Set("avgPoolBackward", Napi::Function::New(env, AvgPool<true>, "avgPoolBackward"));
   exports.Set("adamStep", Napi::Function::New(env, AdamStep, "adamStep"));
+  exports.Set("relu", Napi::Function::New(env, Relu, "relu"));
+  exports.Set("reluBackward", Napi::Function::New(env, ReluBackward, "reluBackward"));
   exports.Set("info", Napi::Function::New(env, Info, "info"));
   exports.Set("setNumThreads", Napi::Function::New(env, SetNumThreads, "setNumThreads"));
   return exports;

@@ -30,6 +30,10 @@ struct AdamOptions {
   bool decoupled;
   int step;
 };
+// relu on float32 bit patterns (sign bit set -> +0); relu_backward: dx = bits(y) > 0 ? dy : +0 (dx may be dy).
+void relu(int64_t n, const float* x, float* y);
+void relu_backward(int64_t n, const float* y, const float* dy, float* dx);
+
 void adam_step(int64_t n, float* p, const float* grad, float* m, float* v, float* v_max, const AdamOptions& o);
 
 }  // namespace stride

@@ -111,6 +111,15 @@ export interface Backend {
     vMax: Float32Array | null,
     o: AdamStepOptions,
   ): void;
+
+  /**
+   * Optional elementwise kernels (the native backend has them; ops fall back to their own loops
+   * for small arrays or when absent). Both work on the float32 bit patterns, as PyTorch's relu:
+   * y[i] = x[i] with its sign bit clear, else +0 (so +NaN passes, -0 and -NaN give +0), over
+   * x.length. reluBackward: dx[i] = bits(y[i]) > 0 ? dy[i] : +0 over y.length; dx may be dy.
+   */
+  relu?(x: Float32Array, y: Float32Array): void;
+  reluBackward?(y: Float32Array, dy: Float32Array, dx: Float32Array): void;
 }
 
 export interface AdamStepOptions {

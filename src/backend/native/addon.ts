@@ -54,6 +54,10 @@ export interface NativeAddon {
     decoupled: boolean,
     step: number,
   ): void;
+  /** y = relu(x) over x.length, on the bit patterns (see Backend.relu). */
+  relu(x: Float32Array, y: Float32Array): void;
+  /** dx = bits(y) > 0 ? dy : +0 over y.length; dx may be dy. */
+  reluBackward(y: Float32Array, dy: Float32Array, dx: Float32Array): void;
   info(): { simd: string; threads: number; poolSize: number };
   /** Limits the threads kernels use (1..pool size); returns the value in effect. */
   setNumThreads(n: number): number;

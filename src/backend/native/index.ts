@@ -70,5 +70,7 @@ export function createNativeBackend(): Backend | null {
     avgPoolBackward: (g, dy, dx, cip) => A.avgPoolBackward(packPool(g), dy, dx, cip),
     adamStep: (p, grad, m, v, vMax, o: AdamStepOptions) =>
       A.adamStep(p, grad, m, v, vMax, o.lr, o.beta1, o.beta2, o.eps, o.weightDecay, o.decoupled, o.step),
+    relu: (x, y) => A.relu(x, y),
+    reluBackward: (y, dy, dx) => A.reluBackward(y, dy, dx),
   };
 }

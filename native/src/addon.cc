@@ -7,7 +7,9 @@
 // into JS and the function returns at once.
 #include <napi.h>
 
+#include <atomic>
 #include <cstdint>
+#include <cstdlib>
 #include <string>
 
 #ifdef __GLIBC__
@@ -279,7 +281,26 @@ Napi::Value SetNumThreads(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), stride::num_threads());
 }
 
+// V8 allocates large ArrayBuffer backing stores with malloc, and glibc serves anything above
+// M_MMAP_THRESHOLD (128 KiB, rising dynamically to at most 32 MiB) with a fresh mmap that free()
+// unmaps at once: every activation and gradient of a training step (up to 28 MiB each) was then
+// mapped, page-faulted in page by page and unmapped again, each step (~7,000 faults per M1 step).
+// Keeping them on the heap and not trimming it lets freed blocks be reused warm. The cost is that
+// the process keeps its peak heap instead of returning it to the OS between steps.
+void tune_malloc() {
+#ifdef __GLIBC__
+  static std::atomic<bool> done{false};  // once per process, even if several Node environments load it
+  if (done.exchange(true)) return;
+  // Older glibc caps the threshold at HEAP_MAX_SIZE / 2 (32 MiB on 64-bit) and rejects 1 GiB.
+  if (!mallopt(M_MMAP_THRESHOLD, 1 << 30)) mallopt(M_MMAP_THRESHOLD, 32 << 20);
+  mallopt(M_TRIM_THRESHOLD, 1 << 30);
+#endif
+}
+
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  // STRIDE_MALLOC_DEFAULTS=1 keeps glibc's settings (to measure the difference).
+  const char* keep = std::getenv("STRIDE_MALLOC_DEFAULTS");
+  if (!(keep && keep[0] == '1')) tune_malloc();
   exports.Set("gemm", Napi::Function::New(env, Gemm, "gemm"));
   exports.Set("convForward", Napi::Function::New(env, ConvForward, "convForward"));
   exports.Set("convBackwardInput", Napi::Function::New(env, ConvBackwardInput, "convBackwardInput"));

@@ -34,7 +34,7 @@ void relu_backward(int64_t n, const float* y, const float* dy, float* dx) {
   const alias_i32* dyi = reinterpret_cast<const alias_i32*>(dy);
   alias_i32* dxi = reinterpret_cast<alias_i32*>(dx);
   parallel_range(n, kGrain, [&](int64_t b, int64_t e, int) {
-    for (int64_t i = b; i < e; ++i) dxi[i] = yi[i] > 0 ? dyi[i] : 0;
+    for (int64_t i = b; i < e; ++i) dxi[i] = dyi[i] & -int32_t(yi[i] > 0);  // a mask, not a branch
   });
 }
 

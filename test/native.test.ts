@@ -440,3 +440,47 @@ test('native relu / reluBackward: wrong arguments throw naming the kernel and th
     /relu: x must be a Float32Array/,
   );
 });
+
+test('native maxPool 2×2 stride 2 (the specialised path) = js: values bit for bit, indices, ties, NaN, -inf', (t) => {
+  if (!N) return t.skip(skipMsg());
+  const r = rng(222);
+  // [planes, D, H, W, oH, oW]: even and odd sizes (odd ones drop the last row/column), 1-wide
+  // outputs, a 3-D plane with kD = 1, and a ceilMode-like output that needs the general path.
+  const cases = [
+    [3, 1, 4, 4, 2, 2],
+    [5, 1, 29, 29, 14, 14],
+    [2, 1, 7, 10, 3, 5],
+    [4, 1, 2, 2, 1, 1],
+    [1, 1, 3, 33, 1, 16],
+    [2, 3, 6, 5, 3, 2],
+    [3, 1, 5, 5, 3, 3],
+    [200, 1, 12, 12, 6, 6],
+  ];
+  bothThreadCounts((threads) => {
+    for (const [planes, D, H, W, oH, oW] of cases) {
+      const g: PoolGeometry = {
+        planes,
+        inSize: [D, H, W],
+        outSize: [D, oH, oW],
+        kernel: [1, 2, 2],
+        stride: [1, 2, 2],
+        padding: [0, 0, 0],
+        dilation: [1, 1, 1],
+      };
+      const nx = planes * D * H * W;
+      const ny = planes * D * oH * oW;
+      // Few distinct values so windows tie often; then NaNs, -inf windows and ±0 ties.
+      const x = Float32Array.from({ length: nx }, () => randInt(r, -3, 3));
+      for (let k = 0; k < nx / 7; k++) x[randInt(r, 0, nx - 1)] = [NaN, -Infinity, -0, 0][k % 4];
+      if (nx >= 4) x.fill(-Infinity, 0, 2);
+      if (W >= 2 && H >= 2) x[W] = x[W + 1] = -Infinity;
+      const what = `maxPool2x2 ${JSON.stringify(g)} (${threads})`;
+      const [yj, yn] = [new Float32Array(ny), new Float32Array(ny).fill(7)];
+      const [ij, inn] = [new Int32Array(ny), new Int32Array(ny).fill(-7)];
+      J.maxPoolForward(g, x, yj, ij);
+      N.maxPoolForward(g, x, yn, inn);
+      assert.deepEqual(bitsOf(yn), bitsOf(yj), `${what} values`);
+      assert.deepEqual(inn, ij, `${what} indices`);
+    }
+  });
+});

@@ -98,6 +98,38 @@ test('native gemm = js gemm: transposes, alpha/beta, leading dims, edge tiles, l
   });
 });
 
+test('native gemm = js gemm when k is long next to m and n (the packed path split along k)', (t) => {
+  if (!N) return t.skip(skipMsg());
+  const r = rng(23);
+  // k >= 16·max(m, n) and >= 1024 picks the k split; 64+ rows and columns keep A·Bᵀ off the
+  // dot-product path. Edge tiles in m and n, ragged leading dims, NaN in C with beta = 0.
+  const shapes = [
+    [65, 66, 1100],
+    [128, 128, 2100],
+  ];
+  bothThreadCounts((threads) => {
+    for (const [m, n, k] of shapes)
+      for (const tA of [false, true])
+        for (const tB of [false, true])
+          for (const [alpha, beta] of [
+            [1, 0],
+            [-0.5, 0.3],
+          ]) {
+            const lda = (tA ? m : k) + randInt(r, 0, 2);
+            const ldb = (tB ? k : n) + randInt(r, 0, 2);
+            const ldc = n + randInt(r, 0, 2);
+            const a = randArray(r, (tA ? k : m) * lda);
+            const b = randArray(r, (tB ? n : k) * ldb);
+            const c = randArray(r, m * ldc);
+            if (beta === 0) c.fill(NaN);
+            const cn = c.slice();
+            J.gemm(tA, tB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+            N.gemm(tA, tB, m, n, k, alpha, a, lda, b, ldb, beta, cn, ldc);
+            assertClose(cn, c, `gemm ${m}×${n}×${k} tA=${tA} tB=${tB} α=${alpha} β=${beta} (${threads})`);
+          }
+  });
+});
+
 test('native gemm: beta = 0 ignores NaN in C, works on subarray views, rejects short buffers', (t) => {
   if (!N) return t.skip(skipMsg());
   const buf = new Float32Array(64).fill(NaN);

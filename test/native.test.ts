@@ -516,3 +516,53 @@ test('native maxPool 2×2 stride 2 (the specialised path) = js: values bit for b
     }
   });
 });
+
+test('native conv = js on M1 conv2-like layers split by samples over threads (ragged last task)', (t) => {
+  if (!N) return t.skip(skipMsg());
+  // With 2+ threads and n >= 2 per thread, each pool task unfolds and multiplies its own few
+  // samples (native/src/conv.cc by_sample_tasks); 11 samples leave a short last task.
+  const r = rng(31);
+  for (const [n, groups, hw] of [
+    [11, 1, 9],
+    [7, 2, 13],
+  ]) {
+    const g: ConvGeometry = {
+      n,
+      cIn: 32,
+      cOut: 64,
+      groups,
+      inSize: [1, hw, hw],
+      outSize: [1, hw + 1, hw + 1],
+      kernel: [1, 2, 2],
+      stride: [1, 1, 1],
+      padBefore: [0, 1, 1],
+      dilation: [1, 1, 1],
+    };
+    const nw = 64 * (32 / groups) * 4;
+    const x = randArray(r, n * 32 * hw * hw);
+    const w = randArray(r, nw);
+    const bias = randArray(r, 64);
+    const dy = randArray(r, n * 64 * (hw + 1) * (hw + 1));
+    bothThreadCounts((threads) => {
+      const what = `conv n=${n} groups=${groups} ${hw}×${hw} (${threads})`;
+      const [yj, yn] = [new Float32Array(dy.length), new Float32Array(dy.length).fill(NaN)];
+      J.convForward(g, x, w, bias, yj);
+      N.convForward(g, x, w, bias, yn);
+      assertClose(yn, yj, `${what} forward`);
+      const [dxj, dxn] = [new Float32Array(x.length), new Float32Array(x.length).fill(NaN)];
+      J.convBackwardInput(g, dy, w, dxj);
+      N.convBackwardInput(g, dy, w, dxn);
+      assertClose(dxn, dxj, `${what} backward-input`);
+      const [dwj, dwn, dbj, dbn] = [
+        new Float32Array(nw),
+        new Float32Array(nw).fill(NaN),
+        new Float32Array(64),
+        new Float32Array(64).fill(NaN),
+      ];
+      J.convBackwardWeight(g, x, dy, dwj, dbj);
+      N.convBackwardWeight(g, x, dy, dwn, dbn);
+      assertClose(dwn, dwj, `${what} backward-weight`, 2e-4);
+      assertClose(dbn, dbj, `${what} backward-bias`, 2e-4);
+    });
+  }
+});

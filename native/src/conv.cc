@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <cstdlib>
 #include <cstring>
+#include <functional>
 
 #include "gemm.h"
 #include "kernels.h"
@@ -56,6 +57,26 @@ Dims dims(const ConvGeom& g) {
 int chunk_samples(const ConvGeom& g, const Dims& d) {
   const int64_t per = std::max<int64_t>(1, d.K * d.P);
   return static_cast<int>(std::clamp<int64_t>(kColCap / per, 1, g.n));
+}
+
+// Per-sample parallelism: with a batch of at least 2 samples per thread, each pool task unfolds its
+// own few samples into its thread's column buffer (about half of kColCap: a core's L2) and runs a
+// serial GEMM on them right away, so the columns are read back from the core that wrote them and
+// there are no barriers between im2col and GEMM. Tasks are claimed dynamically (a thread slowed by
+// other work takes fewer). Returns false (nothing done) when the caller should use the shared path:
+// one thread, a nested call, or too few samples.
+bool by_sample_tasks(const ConvGeom& g, int64_t colPerSample,
+                     const std::function<void(int s0, int nb, int thread)>& fn) {
+  const int T = in_parallel_region() ? 1 : num_threads();
+  if (T <= 1 || g.n < 2 * T || std::getenv("STRIDE_CONV_SHARED")) return false;
+  const int per = static_cast<int>(
+      std::clamp<int64_t>((kColCap / 2) / std::max<int64_t>(1, colPerSample), 1, (g.n + 2 * T - 1) / (2 * T)));
+  const int tasks = (g.n + per - 1) / per;
+  parallel_for(tasks, [&](int t, int thread) {
+    const int s0 = t * per;
+    fn(s0, std::min(per, g.n - s0), thread);
+  });
+  return true;
 }
 
 // Output positions ow in [lo, hi) read an in-bounds input column for tap offset `off` (= k·d − p).
@@ -154,7 +175,6 @@ void conv_forward(const ConvGeom& g, const float* x, const float* w, const float
   Dims db = d;
   db.K = Kb;
   const int nbMax = chunk_samples(g, db);
-  float* col = tl_col.get(size_t(Kb) * nbMax * d.P);
   const float* wAll = w;
   if (bias) {
     float* wb = tl_wb.get(size_t(g.cOut) * Kb);
@@ -165,19 +185,24 @@ void conv_forward(const ConvGeom& g, const float* x, const float* w, const float
     wAll = wb;
   }
   const int64_t sampleStride = int64_t(g.cOut) * d.P;  // between samples' blocks of y
-  for (int s0 = 0; s0 < g.n; s0 += nbMax) {
-    const int nb = std::min(nbMax, g.n - s0);
+  // Samples [s0, s0+nb) through the column buffer `cb` (inside a pool task: serial im2col and GEMM).
+  auto chunk = [&](int s0, int nb, float* cb) {
     const int64_t ld = int64_t(nb) * d.P;
-    if (bias) std::fill(col + d.K * ld, col + (d.K + 1) * ld, 1.0f);
+    if (bias) std::fill(cb + d.K * ld, cb + (d.K + 1) * ld, 1.0f);
     for (int grp = 0; grp < g.groups; ++grp) {
       const float* wg = wAll + int64_t(grp) * d.cOutG * Kb;
-      im2col_chunk(g, d, x, s0, nb, grp, col);
+      im2col_chunk(g, d, x, s0, nb, grp, cb);
       // Y_g[cOutG × nb·P] = W_g · col, column sl·P + q written straight to y[s0 + sl, grp·cOutG + oc, q].
       float* yg = y + int64_t(s0) * sampleStride + int64_t(grp) * d.cOutG * d.P;
-      sgemm_seg(false, d.cOutG, int(ld), int(Kb), 1.0f, wg, int(Kb), col, int(ld), 0, 0, 0.0f, yg, int(d.P), d.P,
+      sgemm_seg(false, d.cOutG, int(ld), int(Kb), 1.0f, wg, int(Kb), cb, int(ld), 0, 0, 0.0f, yg, int(d.P), d.P,
                 sampleStride);
     }
-  }
+  };
+  if (by_sample_tasks(g, Kb * d.P,
+                      [&](int s0, int nb, int) { chunk(s0, nb, tl_col.get(size_t(Kb) * nb * d.P)); }))
+    return;
+  float* col = tl_col.get(size_t(Kb) * nbMax * d.P);
+  for (int s0 = 0; s0 < g.n; s0 += nbMax) chunk(s0, std::min(nbMax, g.n - s0), col);
 }
 
 void conv_backward_input(const ConvGeom& g, const float* dy, const float* w, float* dx) {
@@ -188,11 +213,9 @@ void conv_backward_input(const ConvGeom& g, const float* dy, const float* w, flo
     return;
   }
   const int nbMax = chunk_samples(g, d);
-  float* col = tl_col.get(size_t(d.K) * nbMax * d.P);
   const int64_t taps = d.K / d.cInG;
   const int64_t sampleStride = int64_t(g.cOut) * d.P;
-  for (int s0 = 0; s0 < g.n; s0 += nbMax) {
-    const int nb = std::min(nbMax, g.n - s0);
+  auto chunk = [&](int s0, int nb, float* col) {
     const int64_t ld = int64_t(nb) * d.P;
     for (int grp = 0; grp < g.groups; ++grp) {
       const float* wg = w + int64_t(grp) * d.cOutG * d.K;
@@ -208,7 +231,12 @@ void conv_backward_input(const ConvGeom& g, const float* dy, const float* w, flo
         }
       });
     }
-  }
+  };
+  if (by_sample_tasks(g, d.K * d.P,
+                      [&](int s0, int nb, int) { chunk(s0, nb, tl_col.get(size_t(d.K) * nb * d.P)); }))
+    return;
+  float* col = tl_col.get(size_t(d.K) * nbMax * d.P);
+  for (int s0 = 0; s0 < g.n; s0 += nbMax) chunk(s0, std::min(nbMax, g.n - s0), col);
 }
 
 // Σ of n floats with several independent accumulators (the compiler may not reorder a plain loop).

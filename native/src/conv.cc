@@ -72,12 +72,16 @@ bool sample_tasks_apply(const ConvGeom& g) {
   return !off && T > 1 && g.n >= 2 * T;
 }
 
+// Samples per task: columns of about kColCap / 2, and at least 2 tasks per thread.
+int samples_per_task(const ConvGeom& g, int64_t colPerSample, int T) {
+  return static_cast<int>(
+      std::clamp<int64_t>((kColCap / 2) / std::max<int64_t>(1, colPerSample), 1, (g.n + 2 * T - 1) / (2 * T)));
+}
+
 bool by_sample_tasks(const ConvGeom& g, int64_t colPerSample,
                      const std::function<void(int s0, int nb, int thread)>& fn) {
   if (!sample_tasks_apply(g)) return false;
-  const int T = num_threads();
-  const int per = static_cast<int>(
-      std::clamp<int64_t>((kColCap / 2) / std::max<int64_t>(1, colPerSample), 1, (g.n + 2 * T - 1) / (2 * T)));
+  const int per = samples_per_task(g, colPerSample, num_threads());
   const int tasks = (g.n + per - 1) / per;
   parallel_for(tasks, [&](int t, int thread) {
     const int s0 = t * per;
@@ -275,28 +279,36 @@ void conv_backward_weight(const ConvGeom& g, const float* x, const float* dy, fl
     return;
   }
   const int nbMax = chunk_samples(g, d);
-  if (sample_tasks_apply(g)) {
-    // By samples: each thread sums its tasks' products into a private dW (the dot-product path,
-    // serial), then the T partials are added. M1's conv2 (batch 128, 2 threads): ~100 -> ~117
-    // GFLOP/s; the packed path per sample (dy_s · col_sᵀ) measured the same, within noise.
-    const int T = num_threads();
-    const int64_t wN = int64_t(g.cOut) * d.K;
-    float* partial = tl_wb.get(size_t(wN) * T);
-    std::memset(partial, 0, sizeof(float) * size_t(wN) * T);
-    by_sample_tasks(g, d.K * d.P, [&](int s0, int nb, int thread) {
-          float* col = tl_col.get(size_t(d.K) * nb * d.P);
-          const int64_t ld = int64_t(nb) * d.P;
-          for (int grp = 0; grp < g.groups; ++grp) {
-            float* dwg = partial + wN * thread + int64_t(grp) * d.cOutG * d.K;
-            im2col_chunk(g, d, x, s0, nb, grp, col);
-            const float* dyg = dy + (int64_t(s0) * g.cOut + int64_t(grp) * d.cOutG) * d.P;
-            sgemm_nt_sum(d.cOutG, int(d.K), int(d.P), nb, 1.0f, dyg, d.P, int64_t(g.cOut) * d.P, col, ld, d.P,
-                         1.0f, dwg, int(d.K));
-          }
-        });
+  const int T = num_threads();
+  const int64_t wN = int64_t(g.cOut) * d.K;
+  const int G = std::min(g.n, 2 * T);
+  if (sample_tasks_apply(g) && int64_t(G) * wN <= (int64_t(1) << 24)) {
+    // By samples: G = 2T groups of consecutive samples, each summed (serial dot-product path, in
+    // chunks of a few samples unfolded by the same thread) into its own partial dW, then the
+    // partials added in group order. The groups are fixed by n and T, never by which thread ran
+    // what, so the result is the same on every run (training resumed from a checkpoint must
+    // reproduce an uninterrupted run bit for bit). M1's conv2 (batch 128, 2 threads): ~100 ->
+    // ~117 GFLOP/s; the packed path per sample (dy_s · col_sᵀ) measured the same, within noise.
+    const int per = samples_per_task(g, d.K * d.P, T);
+    float* partial = tl_wb.get(size_t(wN) * G);
+    parallel_for(G, [&](int gi, int) {
+      const int end = int(int64_t(g.n) * (gi + 1) / G);
+      for (int s0 = int(int64_t(g.n) * gi / G), first = 1; s0 < end; s0 += per, first = 0) {
+        const int nb = std::min(per, end - s0);
+        float* col = tl_col.get(size_t(d.K) * nb * d.P);
+        const int64_t ld = int64_t(nb) * d.P;
+        for (int grp = 0; grp < g.groups; ++grp) {
+          float* dwg = partial + wN * gi + int64_t(grp) * d.cOutG * d.K;
+          im2col_chunk(g, d, x, s0, nb, grp, col);
+          const float* dyg = dy + (int64_t(s0) * g.cOut + int64_t(grp) * d.cOutG) * d.P;
+          sgemm_nt_sum(d.cOutG, int(d.K), int(d.P), nb, 1.0f, dyg, d.P, int64_t(g.cOut) * d.P, col, ld, d.P,
+                       first ? 0.0f : 1.0f, dwg, int(d.K));
+        }
+      }
+    });
     for (int64_t i = 0; i < wN; ++i) {
       float sum = 0.0f;
-      for (int t = 0; t < T; ++t) sum += partial[wN * t + i];
+      for (int gi = 0; gi < G; ++gi) sum += partial[wN * gi + i];
       dw[i] = sum;
     }
     return;

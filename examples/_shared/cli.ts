@@ -85,7 +85,7 @@ export function check(what: string, ok: boolean, detail = ''): boolean {
   return ok;
 }
 
-/** A result for RESULTS.md: `result: <key> = <value>`. */
+/** A measured figure (the README's examples table): `result: <key> = <value>`. */
 export function result(key: string, value: string | number): void {
   console.log(`result: ${key} = ${value}`);
 }

@@ -8,49 +8,17 @@ import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import type { ConvGeometry, PoolGeometry } from '../src/backend/backend.js';
 import { jsBackend as B } from '../src/backend/js/index.js';
+import {
+  assertClose,
+  prod,
+  randArray,
+  randInt,
+  randomConvGeometry,
+  randomPoolGeometry,
+  rng,
+} from './helpers/random-kernels.js';
 
 // ---------- helpers ----------
-
-/** Small deterministic PRNG (mulberry32). */
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-function randArray(r: () => number, len: number): Float32Array {
-  const a = new Float32Array(len);
-  for (let i = 0; i < len; i++) a[i] = r() * 2 - 1;
-  return a;
-}
-
-function randInt(r: () => number, lo: number, hi: number): number {
-  return lo + Math.floor(r() * (hi - lo + 1));
-}
-
-export function assertClose(
-  actual: ArrayLike<number>,
-  expected: ArrayLike<number>,
-  what: string,
-  tol = 1e-4,
-) {
-  assert.equal(actual.length, expected.length, `${what}: length`);
-  for (let i = 0; i < expected.length; i++) {
-    const a = actual[i];
-    const e = expected[i];
-    if (Number.isNaN(e) && Number.isNaN(a)) continue;
-    if (a === e) continue;
-    const err = Math.abs(a - e);
-    if (!(err <= tol * (1 + Math.abs(e)))) assert.fail(`${what}: [${i}] got ${a}, expected ${e}`);
-  }
-}
-
-const prod = (s: readonly number[]) => s.reduce((a, b) => a * b, 1);
 
 // ---------- gemm ----------
 
@@ -153,49 +121,6 @@ test('gemm: NaN in B propagates even where A is 0', () => {
 });
 
 // ---------- convolution ----------
-
-export function convOutSize(inS: number, k: number, s: number, pb: number, pa: number, d: number): number {
-  return Math.floor((inS + pb + pa - d * (k - 1) - 1) / s) + 1;
-}
-
-/** Random conv geometry in `nd` spatial dims (the leading 3 - nd dims are trivial). */
-export function randomConvGeometry(r: () => number, nd: 1 | 2 | 3): ConvGeometry {
-  const groups = randInt(r, 1, 3);
-  const cIn = groups * randInt(r, 1, 3);
-  const cOut = groups * randInt(r, 1, 3);
-  const g: ConvGeometry = {
-    n: randInt(r, 1, 3),
-    cIn,
-    cOut,
-    groups,
-    inSize: [1, 1, 1],
-    outSize: [1, 1, 1],
-    kernel: [1, 1, 1],
-    stride: [1, 1, 1],
-    padBefore: [0, 0, 0],
-    dilation: [1, 1, 1],
-  };
-  for (let i = 3 - nd; i < 3; i++) {
-    for (;;) {
-      const inS = randInt(r, 1, nd === 3 ? 6 : 9);
-      const k = randInt(r, 1, 4);
-      const s = randInt(r, 1, 3);
-      const d = randInt(r, 1, 2);
-      const pb = randInt(r, 0, 2);
-      const pa = randInt(r, 0, 2); // asymmetric padding: the after-padding is only implied by outSize
-      const o = convOutSize(inS, k, s, pb, pa, d);
-      if (o < 1) continue;
-      g.inSize[i] = inS;
-      g.kernel[i] = k;
-      g.stride[i] = s;
-      g.dilation[i] = d;
-      g.padBefore[i] = pb;
-      g.outSize[i] = o;
-      break;
-    }
-  }
-  return g;
-}
 
 interface ConvRef {
   y: Float32Array;
@@ -323,50 +248,6 @@ for (const nd of [1, 2, 3] as const) {
 }
 
 // ---------- pooling ----------
-
-/** PyTorch's pooling output size, including its ceilMode rule (no window may start in the right padding). */
-export function poolOutSize(inS: number, k: number, s: number, p: number, d: number, ceil: boolean): number {
-  const span = inS + 2 * p - d * (k - 1) - 1;
-  let o = (ceil ? Math.ceil(span / s) : Math.floor(span / s)) + 1;
-  if (ceil && (o - 1) * s >= inS + p) o--;
-  return o;
-}
-
-export function randomPoolGeometry(
-  r: () => number,
-  nd: 1 | 2 | 3,
-  ceil: boolean,
-  dilated: boolean,
-): PoolGeometry {
-  const g: PoolGeometry = {
-    planes: randInt(r, 1, 4),
-    inSize: [1, 1, 1],
-    outSize: [1, 1, 1],
-    kernel: [1, 1, 1],
-    stride: [1, 1, 1],
-    padding: [0, 0, 0],
-    dilation: [1, 1, 1],
-  };
-  for (let i = 3 - nd; i < 3; i++) {
-    for (;;) {
-      const inS = randInt(r, 1, nd === 3 ? 7 : 10);
-      const k = randInt(r, 1, 4);
-      const s = randInt(r, 1, 3);
-      const d = dilated ? randInt(r, 1, 2) : 1;
-      const p = randInt(r, 0, Math.floor(k / 2)); // PyTorch: pad ≤ k/2
-      const o = poolOutSize(inS, k, s, p, d, ceil);
-      if (o < 1) continue;
-      g.inSize[i] = inS;
-      g.kernel[i] = k;
-      g.stride[i] = s;
-      g.dilation[i] = d;
-      g.padding[i] = p;
-      g.outSize[i] = o;
-      break;
-    }
-  }
-  return g;
-}
 
 /** Walks every window tap of every output in the most direct way; `visit` gets (q, flat index or -1 for padding). */
 function forEachTap(

@@ -10,35 +10,24 @@ import { jsBackend as J } from '../src/backend/js/index.js';
 import { createNativeBackend, nativeLoadError, setNativeThreads } from '../src/backend/native/index.js';
 import * as F from '../src/ops/functional.js';
 import { Tensor } from '../src/tensor/tensor.js';
+import {
+  assertClose,
+  prod,
+  randArray,
+  randInt,
+  randomConvGeometry,
+  randomPoolGeometry,
+  rng,
+  type ConvLimits,
+} from './helpers/random-kernels.js';
+
+/** Larger shapes than the js suite: enough work to split over threads and im2col chunks. */
+const NATIVE_CONV: ConvLimits = { n: 3, cInPerGroup: 3, cOutPerGroup: 3, inSize: 11, inSize3d: 7, kernel: 5 };
+const BIG_CONV: ConvLimits = { n: 9, cInPerGroup: 6, cOutPerGroup: 20, inSize: 30, inSize3d: 7, kernel: 5 };
 
 const N: Backend | null = createNativeBackend();
 const skipMsg = () =>
   `native addon not available (${nativeLoadError() ?? 'unknown reason'}): run npm install`;
-
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-const randArray = (r: () => number, len: number) => Float32Array.from({ length: len }, () => r() * 2 - 1);
-const randInt = (r: () => number, lo: number, hi: number) => lo + Math.floor(r() * (hi - lo + 1));
-const prod = (s: readonly number[]) => s.reduce((a, b) => a * b, 1);
-
-/** Relative 1e-4 (absolute near 0), NaN matches NaN. */
-function assertClose(actual: ArrayLike<number>, expected: ArrayLike<number>, what: string, tol = 1e-4) {
-  assert.equal(actual.length, expected.length, `${what}: length`);
-  for (let i = 0; i < expected.length; i++) {
-    const a = actual[i];
-    const e = expected[i];
-    if (a === e || (Number.isNaN(a) && Number.isNaN(e))) continue;
-    if (!(Math.abs(a - e) <= tol * (1 + Math.abs(e)))) assert.fail(`${what}: [${i}] native ${a}, js ${e}`);
-  }
-}
 
 /** Runs the body with 1 thread and then with the full pool, so both code paths are compared. */
 function bothThreadCounts(body: (threads: string) => void) {
@@ -145,53 +134,13 @@ test('native gemm: beta = 0 ignores NaN in C, works on subarray views, rejects s
   );
 });
 
-function convOutSize(inS: number, k: number, s: number, pb: number, pa: number, d: number) {
-  return Math.floor((inS + pb + pa - d * (k - 1) - 1) / s) + 1;
-}
-
-function randomConvGeometry(r: () => number, nd: 1 | 2 | 3, big = false): ConvGeometry {
-  const groups = randInt(r, 1, 3);
-  const g: ConvGeometry = {
-    n: randInt(r, 1, big ? 9 : 3),
-    cIn: groups * randInt(r, 1, big ? 6 : 3),
-    cOut: groups * randInt(r, 1, big ? 20 : 3),
-    groups,
-    inSize: [1, 1, 1],
-    outSize: [1, 1, 1],
-    kernel: [1, 1, 1],
-    stride: [1, 1, 1],
-    padBefore: [0, 0, 0],
-    dilation: [1, 1, 1],
-  };
-  for (let i = 3 - nd; i < 3; i++) {
-    for (;;) {
-      const inS = randInt(r, 1, nd === 3 ? 7 : big ? 30 : 11);
-      const k = randInt(r, 1, 5);
-      const s = randInt(r, 1, 3);
-      const d = randInt(r, 1, 2);
-      const pb = randInt(r, 0, 2);
-      const pa = randInt(r, 0, 2);
-      const o = convOutSize(inS, k, s, pb, pa, d);
-      if (o < 1) continue;
-      g.inSize[i] = inS;
-      g.kernel[i] = k;
-      g.stride[i] = s;
-      g.dilation[i] = d;
-      g.padBefore[i] = pb;
-      g.outSize[i] = o;
-      break;
-    }
-  }
-  return g;
-}
-
 for (const nd of [1, 2, 3] as const) {
   test(`native conv${nd}d = js conv${nd}d: forward, backward-input, backward-weight`, (t) => {
     if (!N) return t.skip(skipMsg());
     const r = rng(40 + nd);
     bothThreadCounts((threads) => {
       for (let trial = 0; trial < 30; trial++) {
-        const g = randomConvGeometry(r, nd, trial % 3 === 0);
+        const g = randomConvGeometry(r, nd, trial % 3 === 0 ? BIG_CONV : NATIVE_CONV);
         const nx = g.n * g.cIn * prod(g.inSize);
         const nw = g.cOut * (g.cIn / g.groups) * prod(g.kernel);
         const ny = g.n * g.cOut * prod(g.outSize);
@@ -299,44 +248,6 @@ test('native conv = js when the batch is unfolded in several chunks (large colum
   assertClose(dbn, dbj, 'backward-bias', 3e-4);
 });
 
-function poolOutSize(inS: number, k: number, s: number, p: number, d: number, ceil: boolean) {
-  const span = inS + 2 * p - d * (k - 1) - 1;
-  let o = (ceil ? Math.ceil(span / s) : Math.floor(span / s)) + 1;
-  if (ceil && (o - 1) * s >= inS + p) o--;
-  return o;
-}
-
-function randomPoolGeometry(r: () => number, nd: 1 | 2 | 3, ceil: boolean, dilated: boolean): PoolGeometry {
-  const g: PoolGeometry = {
-    planes: randInt(r, 1, 40),
-    inSize: [1, 1, 1],
-    outSize: [1, 1, 1],
-    kernel: [1, 1, 1],
-    stride: [1, 1, 1],
-    padding: [0, 0, 0],
-    dilation: [1, 1, 1],
-  };
-  for (let i = 3 - nd; i < 3; i++) {
-    for (;;) {
-      const inS = randInt(r, 1, nd === 3 ? 7 : 14);
-      const k = randInt(r, 1, 4);
-      const s = randInt(r, 1, 3);
-      const d = dilated ? randInt(r, 1, 2) : 1;
-      const p = randInt(r, 0, Math.floor(k / 2));
-      const o = poolOutSize(inS, k, s, p, d, ceil);
-      if (o < 1) continue;
-      g.inSize[i] = inS;
-      g.kernel[i] = k;
-      g.stride[i] = s;
-      g.dilation[i] = d;
-      g.padding[i] = p;
-      g.outSize[i] = o;
-      break;
-    }
-  }
-  return g;
-}
-
 for (const nd of [1, 2, 3] as const) {
   test(`native pool${nd}d = js pool${nd}d: max (values, indices, backward), avg (both countIncludePad), ceilMode`, (t) => {
     if (!N) return t.skip(skipMsg());
@@ -344,7 +255,7 @@ for (const nd of [1, 2, 3] as const) {
     bothThreadCounts((threads) => {
       for (let trial = 0; trial < 40; trial++) {
         const ceil = trial % 2 === 1;
-        const g = randomPoolGeometry(r, nd, ceil, trial % 4 < 2);
+        const g = randomPoolGeometry(r, nd, ceil, trial % 4 < 2, { planes: 40, inSize: 14 });
         const nx = g.planes * prod(g.inSize);
         const ny = g.planes * prod(g.outSize);
         const x = randArray(r, nx);

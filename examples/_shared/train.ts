@@ -6,39 +6,15 @@
 import cliProgress from 'cli-progress';
 import * as st from 'stride';
 
-/** Top-1 accuracy (0..1) and mean loss of `model` over a loader of [images, labels], in eval mode. */
+/** Top-1 accuracy (0..1) and mean loss of `model` over a loader of [images, labels] (st.evaluate, eval mode). */
 export async function evaluate(
   model: st.nn.Module,
-  loader: AsyncIterable<[st.Tensor, st.Tensor]>,
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- any sample type, batches of [x, y]
+  loader: st.data.DataLoader<any, [st.Tensor, st.Tensor]>,
   lossFn: (logits: st.Tensor, y: st.Tensor) => st.Tensor = (l, y) => st.F.crossEntropy(l, y),
-): Promise<{ accuracy: number; loss: number; predictions: Int32Array; labels: Int32Array }> {
-  const wasTraining = model.training;
-  model.eval();
-  let correct = 0;
-  let seen = 0;
-  let lossSum = 0;
-  const preds: number[] = [];
-  const labels: number[] = [];
-  for await (const [x, y] of loader) {
-    st.noGrad(() => {
-      const logits = model.forward(x);
-      lossSum += lossFn(logits, y).item() * y.shape[0];
-      const p = logits.argmax(1).data;
-      for (let i = 0; i < p.length; i++) {
-        preds.push(p[i]);
-        labels.push(y.data[i]);
-        if (p[i] === y.data[i]) correct++;
-      }
-      seen += y.shape[0];
-    });
-  }
-  model.train(wasTraining);
-  return {
-    accuracy: correct / seen,
-    loss: lossSum / seen,
-    predictions: Int32Array.from(preds),
-    labels: Int32Array.from(labels),
-  };
+): Promise<{ accuracy: number; loss: number }> {
+  const logs = await st.evaluate(model, loader, { loss: lossFn, metrics: ['accuracy'] });
+  return { accuracy: logs.accuracy, loss: logs.loss };
 }
 
 /** A terminal progress bar (silent when stdout is not a terminal, e.g. under the test runner). */

@@ -269,13 +269,130 @@ thread_local Scratch tl_scratch;
 
 // ---------------------------------------------------------------- packing
 
+// Packing a k-contiguous operand (A untransposed, B transposed: rows of the source run along k)
+// is a transpose: dst[p·w + r] = src[r·ls + p]. Element by element that costs a load and a store
+// per float, about as much as the micro-kernel's FMAs on that float for the 64-128-row products of
+// a linear layer's forward or a weight gradient; in 8×8 (and 4×8) register transposes it is a
+// quarter of that. The AVX2 versions are used wherever a vector micro-kernel was picked (the CPU
+// then has AVX2); the values are copied (times alpha) exactly as by the scalar loop.
+#ifdef STRIDE_X86
+// d[c·ld + r] = alpha·s[r·ls + c] for r, c < 8.
+template <bool Scale>
+__attribute__((target("avx2,fma"))) inline void transpose8x8(const float* s, int64_t ls, float* d, int ld,
+                                                            __m256 va) {
+  __m256 r0 = _mm256_loadu_ps(s), r1 = _mm256_loadu_ps(s + ls), r2 = _mm256_loadu_ps(s + 2 * ls),
+         r3 = _mm256_loadu_ps(s + 3 * ls), r4 = _mm256_loadu_ps(s + 4 * ls), r5 = _mm256_loadu_ps(s + 5 * ls),
+         r6 = _mm256_loadu_ps(s + 6 * ls), r7 = _mm256_loadu_ps(s + 7 * ls);
+  if (Scale) {
+    r0 = _mm256_mul_ps(va, r0), r1 = _mm256_mul_ps(va, r1), r2 = _mm256_mul_ps(va, r2), r3 = _mm256_mul_ps(va, r3);
+    r4 = _mm256_mul_ps(va, r4), r5 = _mm256_mul_ps(va, r5), r6 = _mm256_mul_ps(va, r6), r7 = _mm256_mul_ps(va, r7);
+  }
+  const __m256 t0 = _mm256_unpacklo_ps(r0, r1), t1 = _mm256_unpackhi_ps(r0, r1);
+  const __m256 t2 = _mm256_unpacklo_ps(r2, r3), t3 = _mm256_unpackhi_ps(r2, r3);
+  const __m256 t4 = _mm256_unpacklo_ps(r4, r5), t5 = _mm256_unpackhi_ps(r4, r5);
+  const __m256 t6 = _mm256_unpacklo_ps(r6, r7), t7 = _mm256_unpackhi_ps(r6, r7);
+  const __m256 u0 = _mm256_shuffle_ps(t0, t2, 0x44), u1 = _mm256_shuffle_ps(t0, t2, 0xEE);
+  const __m256 u2 = _mm256_shuffle_ps(t1, t3, 0x44), u3 = _mm256_shuffle_ps(t1, t3, 0xEE);
+  const __m256 u4 = _mm256_shuffle_ps(t4, t6, 0x44), u5 = _mm256_shuffle_ps(t4, t6, 0xEE);
+  const __m256 u6 = _mm256_shuffle_ps(t5, t7, 0x44), u7 = _mm256_shuffle_ps(t5, t7, 0xEE);
+  _mm256_storeu_ps(d, _mm256_permute2f128_ps(u0, u4, 0x20));
+  _mm256_storeu_ps(d + ld, _mm256_permute2f128_ps(u1, u5, 0x20));
+  _mm256_storeu_ps(d + 2 * ld, _mm256_permute2f128_ps(u2, u6, 0x20));
+  _mm256_storeu_ps(d + 3 * ld, _mm256_permute2f128_ps(u3, u7, 0x20));
+  _mm256_storeu_ps(d + 4 * ld, _mm256_permute2f128_ps(u0, u4, 0x31));
+  _mm256_storeu_ps(d + 5 * ld, _mm256_permute2f128_ps(u1, u5, 0x31));
+  _mm256_storeu_ps(d + 6 * ld, _mm256_permute2f128_ps(u2, u6, 0x31));
+  _mm256_storeu_ps(d + 7 * ld, _mm256_permute2f128_ps(u3, u7, 0x31));
+}
+
+// d[c·ld + r] = alpha·s[r·ls + c] for r < 4, c < 8.
+template <bool Scale>
+__attribute__((target("avx2,fma"))) inline void transpose4x8(const float* s, int64_t ls, float* d, int ld,
+                                                            __m256 va) {
+  __m256 r0 = _mm256_loadu_ps(s), r1 = _mm256_loadu_ps(s + ls), r2 = _mm256_loadu_ps(s + 2 * ls),
+         r3 = _mm256_loadu_ps(s + 3 * ls);
+  if (Scale) {
+    r0 = _mm256_mul_ps(va, r0), r1 = _mm256_mul_ps(va, r1);
+    r2 = _mm256_mul_ps(va, r2), r3 = _mm256_mul_ps(va, r3);
+  }
+  const __m256 t0 = _mm256_unpacklo_ps(r0, r1), t1 = _mm256_unpackhi_ps(r0, r1);
+  const __m256 t2 = _mm256_unpacklo_ps(r2, r3), t3 = _mm256_unpackhi_ps(r2, r3);
+  const __m256 u0 = _mm256_shuffle_ps(t0, t2, 0x44), u1 = _mm256_shuffle_ps(t0, t2, 0xEE);
+  const __m256 u2 = _mm256_shuffle_ps(t1, t3, 0x44), u3 = _mm256_shuffle_ps(t1, t3, 0xEE);
+  _mm_storeu_ps(d, _mm256_castps256_ps128(u0));
+  _mm_storeu_ps(d + ld, _mm256_castps256_ps128(u1));
+  _mm_storeu_ps(d + 2 * ld, _mm256_castps256_ps128(u2));
+  _mm_storeu_ps(d + 3 * ld, _mm256_castps256_ps128(u3));
+  _mm_storeu_ps(d + 4 * ld, _mm256_extractf128_ps(u0, 1));
+  _mm_storeu_ps(d + 5 * ld, _mm256_extractf128_ps(u1, 1));
+  _mm_storeu_ps(d + 6 * ld, _mm256_extractf128_ps(u2, 1));
+  _mm_storeu_ps(d + 7 * ld, _mm256_extractf128_ps(u3, 1));
+}
+
+// One micro-panel of width w from `rows` k-contiguous source rows (s + r·ls): d[p·w + r] =
+// alpha·s[r·ls + p] for p < kc, zero for r in [rows, w). Rows in groups of 8 and 4 go through the
+// register transposes, 8 values of k at a time; the rest element by element.
+template <bool Scale>
+__attribute__((target("avx2,fma"))) void pack_transposed_avx2(const float* s, int64_t ls, int rows, int kc, int w,
+                                                             float alpha, float* d) {
+  const __m256 va = _mm256_set1_ps(alpha);
+  int r0 = 0;
+  for (; r0 + 8 <= rows; r0 += 8) {
+    const float* sr = s + r0 * ls;
+    int p = 0;
+    for (; p + 8 <= kc; p += 8) transpose8x8<Scale>(sr + p, ls, d + p * w + r0, w, va);
+    for (; p < kc; ++p)
+      for (int r = 0; r < 8; ++r) d[p * w + r0 + r] = Scale ? alpha * sr[r * ls + p] : sr[r * ls + p];
+  }
+  for (; r0 + 4 <= rows; r0 += 4) {
+    const float* sr = s + r0 * ls;
+    int p = 0;
+    for (; p + 8 <= kc; p += 8) transpose4x8<Scale>(sr + p, ls, d + p * w + r0, w, va);
+    for (; p < kc; ++p)
+      for (int r = 0; r < 4; ++r) d[p * w + r0 + r] = Scale ? alpha * sr[r * ls + p] : sr[r * ls + p];
+  }
+  if (r0 < w)
+    for (int p = 0; p < kc; ++p) {
+      float* dp = d + p * w;
+      int r = r0;
+      for (; r < rows; ++r) dp[r] = Scale ? alpha * s[r * ls + p] : s[r * ls + p];
+      for (; r < w; ++r) dp[r] = 0.0f;
+    }
+}
+#endif
+
+// Whether pack_transposed_avx2 may run here: a vector micro-kernel was picked.
+bool avx2_pack() {
+  static const bool on = std::strcmp(kernel().name, "avx512") == 0 || std::strcmp(kernel().name, "avx2") == 0;
+  return on;
+}
+
+// The transposing pack of one micro-panel: vectorised when the CPU allows, else element by element.
+// Returns false (nothing done) when the caller should use its scalar loop.
+inline bool pack_transposed(const float* s, int64_t ls, int rows, int kc, int w, float alpha, float* d) {
+#ifdef STRIDE_X86
+  if (kc >= 8 && avx2_pack()) {
+    if (alpha == 1.0f)
+      pack_transposed_avx2<false>(s, ls, rows, kc, w, alpha, d);
+    else
+      pack_transposed_avx2<true>(s, ls, rows, kc, w, alpha, d);
+    return true;
+  }
+#endif
+  (void)s, (void)ls, (void)rows, (void)kc, (void)w, (void)alpha, (void)d;
+  return false;
+}
+
+
 // A block rows [i0, i0+mc) × cols [p0, p0+kc) of op(A), times alpha, into MR-row micro-panels:
 // dst[panel][p][r]. Rows past mc are zero.
 void pack_a(bool ta, const float* a, int lda, int i0, int p0, int mc, int kc, float alpha, int mr, float* dst) {
   for (int ir = 0; ir < mc; ir += mr) {
     const int rows = std::min(mr, mc - ir);
     float* d = dst + static_cast<int64_t>(ir) * kc;
-    if (!ta) {
+    if (!ta && pack_transposed(a + static_cast<int64_t>(i0 + ir) * lda + p0, lda, rows, kc, mr, alpha, d)) {
+      continue;
+    } else if (!ta) {
       const float* src[32];
       for (int r = 0; r < rows; ++r) src[r] = a + static_cast<int64_t>(i0 + ir + r) * lda + p0;
       for (int p = 0; p < kc; ++p) {
@@ -329,49 +446,81 @@ struct ColMap {
   bool contiguous(int64_t j, int cols) const { return len == 0 || j / len == (j + cols - 1) / len; }
 };
 
-// B block rows [p0, p0+kc) × cols [j0, j0+nc) of op(B) into NR-column micro-panels: dst[panel][p][c].
-void pack_b(bool tb, const float* b, int ldb, const ColMap& bm, int p0, int64_t j0, int kc, int nc, int nr,
-            float* dst) {
-  for (int jr = 0; jr < nc; jr += nr) {
-    const int cols = std::min(nr, nc - jr);
-    float* d = dst + static_cast<int64_t>(jr) * kc;
-    if (!tb) {
-      if (bm.contiguous(j0 + jr, cols)) {
-        const float* base = b + bm.at(j0 + jr);
-        for (int p = 0; p < kc; ++p) {
-          const float* s = base + static_cast<int64_t>(p0 + p) * ldb;
-          float* dp = d + p * nr;
-          if (cols == nr) {
-            copy_panel_row(dp, s, nr);
-          } else {
-            int c = 0;
-            for (; c < cols; ++c) dp[c] = s[c];
-            for (; c < nr; ++c) dp[c] = 0.0f;
-          }
-        }
-      } else {  // the panel straddles two segments
-        int64_t off[64];
-        for (int c = 0; c < cols; ++c) off[c] = bm.at(j0 + jr + c);
-        for (int p = 0; p < kc; ++p) {
-          const float* row = b + static_cast<int64_t>(p0 + p) * ldb;
-          float* dp = d + p * nr;
-          int c = 0;
-          for (; c < cols; ++c) dp[c] = row[off[c]];
-          for (; c < nr; ++c) dp[c] = 0.0f;
-        }
-      }
-    } else {
-      // op(B)(p, j) = b[j·ldb + p]: read `cols` contiguous rows of b in step, write contiguously.
-      const float* src[64];
-      for (int c = 0; c < cols; ++c) src[c] = b + static_cast<int64_t>(j0 + jr + c) * ldb + p0;
-      for (int p = 0; p < kc; ++p) {
-        float* dp = d + p * nr;
+// One NR-column micro-panel of B: rows [p0, p0+kc) × cols [j, j+cols) of op(B) into d[p][c]
+// (columns past `cols` zero).
+void pack_b_panel(bool tb, const float* b, int ldb, const ColMap& bm, int p0, int64_t j, int kc, int cols, int nr,
+                  float* d) {
+  if (tb) {
+    if (pack_transposed(b + j * ldb + p0, ldb, cols, kc, nr, 1.0f, d)) return;
+    // op(B)(p, j) = b[j·ldb + p]: read `cols` contiguous rows of b in step, write contiguously.
+    const float* src[64];
+    for (int c = 0; c < cols; ++c) src[c] = b + (j + c) * ldb + p0;
+    for (int p = 0; p < kc; ++p) {
+      float* dp = d + p * nr;
+      int c = 0;
+      for (; c < cols; ++c) dp[c] = src[c][p];
+      for (; c < nr; ++c) dp[c] = 0.0f;
+    }
+  } else if (bm.contiguous(j, cols)) {
+    const float* base = b + bm.at(j);
+    for (int p = 0; p < kc; ++p) {
+      const float* s = base + static_cast<int64_t>(p0 + p) * ldb;
+      float* dp = d + p * nr;
+      if (cols == nr) {
+        copy_panel_row(dp, s, nr);
+      } else {
         int c = 0;
-        for (; c < cols; ++c) dp[c] = src[c][p];
+        for (; c < cols; ++c) dp[c] = s[c];
         for (; c < nr; ++c) dp[c] = 0.0f;
       }
     }
+  } else {  // the panel straddles two segments
+    int64_t off[64];
+    for (int c = 0; c < cols; ++c) off[c] = bm.at(j + c);
+    for (int p = 0; p < kc; ++p) {
+      const float* row = b + static_cast<int64_t>(p0 + p) * ldb;
+      float* dp = d + p * nr;
+      int c = 0;
+      for (; c < cols; ++c) dp[c] = row[off[c]];
+      for (; c < nr; ++c) dp[c] = 0.0f;
+    }
   }
+}
+
+// B block rows [p0, p0+kc) × cols [j0, j0+nc) of op(B) into NR-column micro-panels: dst[panel][p][c].
+void pack_b(bool tb, const float* b, int ldb, const ColMap& bm, int p0, int64_t j0, int kc, int nc, int nr,
+            float* dst) {
+  for (int jr = 0; jr < nc; jr += nr)
+    pack_b_panel(tb, b, ldb, bm, p0, j0 + jr, kc, std::min(nr, nc - jr), nr, dst + static_cast<int64_t>(jr) * kc);
+}
+
+// Brings part `part` of `parts` of the source of a B micro-panel (as pack_b_panel reads it) towards
+// L1, so that packing it just before use does not wait on memory. The source is `kc` rows of
+// `cols` floats (B as stored) or `cols` rows of `kc` floats (B transposed), usually far apart (a
+// 128 × 14400 matrix read 32 columns at a time): more streams than the hardware prefetcher follows.
+void prefetch_b_panel(bool tb, const float* b, int ldb, const ColMap& bm, int p0, int64_t j, int kc, int cols,
+                      int part, int parts) {
+#ifdef STRIDE_X86
+  const int rows = tb ? cols : kc;
+  const int r0 = int(int64_t(rows) * part / parts), r1 = int(int64_t(rows) * (part + 1) / parts);
+  if (tb) {
+    for (int r = r0; r < r1; ++r) {
+      const char* row = reinterpret_cast<const char*>(b + (j + r) * ldb + p0);
+      for (int off = 0; off < kc * 4; off += 64) _mm_prefetch(row + off, _MM_HINT_T0);
+      _mm_prefetch(row + kc * 4 - 1, _MM_HINT_T0);
+    }
+  } else {
+    const int64_t first = bm.at(j), last = bm.at(j + cols - 1);
+    for (int r = r0; r < r1; ++r) {
+      const float* row = b + static_cast<int64_t>(p0 + r) * ldb;
+      _mm_prefetch(reinterpret_cast<const char*>(row + first), _MM_HINT_T0);
+      _mm_prefetch(reinterpret_cast<const char*>(row + first + 16), _MM_HINT_T0);
+      _mm_prefetch(reinterpret_cast<const char*>(row + last), _MM_HINT_T0);
+    }
+  }
+#else
+  (void)tb, (void)b, (void)ldb, (void)bm, (void)p0, (void)j, (void)kc, (void)cols, (void)part, (void)parts;
+#endif
 }
 
 // ---------------------------------------------------------------- driver
@@ -394,9 +543,77 @@ void gemm_block(const Kernel& K, bool ta, bool tb, int m, int n, int k, float al
   const int NC = std::min(K.nc, (n + nr - 1) / nr * nr);
   Scratch& s = tl_scratch;
   float* pa = s.a.get(static_cast<size_t>(MC) * KC);
-  float* pb = s.b.get(static_cast<size_t>(KC) * NC);
   alignas(64) float tmp[32 * 32];
 
+  // The micro-kernels of one B micro-panel (global column jg, `cols` wide, packed at bp) against
+  // the packed A block rows [ic, ic+mc); with `next` set, each also prefetches a share of the
+  // next panel's source.
+  auto panel = [&](int ic, int mc, int kc, float be, int64_t jg, int cols, const float* bp, int pc, int64_t next,
+                   int nextCols) {
+    const bool contiguous = cm.contiguous(jg, cols);
+    int64_t coff[32];  // where each column of the panel lives in C (edge tiles only)
+    bool haveOff = false;
+    const int tiles = (mc + mr - 1) / mr;
+    for (int ir = 0; ir < mc; ir += mr) {
+      if (nextCols > 0) prefetch_b_panel(tb, b, ldb, bm, pc, next, kc, nextCols, ir / mr, tiles);
+      const int rows = std::min(mr, mc - ir);
+      const float* ap = pa + static_cast<int64_t>(ir) * kc;
+      float* crow = c + static_cast<int64_t>(ic + ir) * ldc;
+      if (rows == mr && cols == nr && contiguous) {
+        K.ukr(kc, ap, bp, crow + cm.at(jg), ldc, be);
+      } else {
+        K.ukr(kc, ap, bp, tmp, nr, 0.0f);
+        if (!haveOff) {
+          for (int j = 0; j < cols; ++j) coff[j] = cm.at(jg + j);
+          haveOff = true;
+        }
+        for (int r = 0; r < rows; ++r) {
+          float* cr = crow + static_cast<int64_t>(r) * ldc;
+          const float* tr = tmp + r * nr;
+          if (contiguous) {
+            float* cc = cr + coff[0];
+            if (be == 0.0f)
+              for (int j = 0; j < cols; ++j) cc[j] = tr[j];
+            else if (be == 1.0f)
+              for (int j = 0; j < cols; ++j) cc[j] += tr[j];
+            else
+              for (int j = 0; j < cols; ++j) cc[j] = be * cc[j] + tr[j];
+          } else {
+            for (int j = 0; j < cols; ++j) {
+              float& cij = cr[coff[j]];
+              cij = be == 0.0f ? tr[j] : be == 1.0f ? cij + tr[j] : be * cij + tr[j];
+            }
+          }
+        }
+      }
+    }
+  };
+
+  if (m <= MC) {
+    // A fits one block, so each packed B micro-panel is used by one pass of micro-kernels and
+    // never again: pack it just before that pass into an L1-sized buffer (two, alternating)
+    // rather than packing a whole KC × NC block through L2 first, and prefetch the source of
+    // the next panel while the current one runs. Same arithmetic, same order as the blocked loop.
+    // M1's linear backward (128 × 14400 × 128, B read 32 columns at a time from 128 rows far
+    // apart) was waiting on memory; its conv2 GEMMs (n = 1800) packed ~1 MiB of B through L2.
+    float* pbs = s.b.get(static_cast<size_t>(2) * KC * nr);
+    for (int pc = 0; pc < k; pc += KC) {
+      const int kc = std::min(KC, k - pc);
+      const float be = pc == 0 ? beta : 1.0f;
+      pack_a(ta, a, lda, 0, pc, m, kc, alpha, mr, pa);
+      for (int jr = 0, flip = 0; jr < n; jr += nr, flip ^= 1) {
+        const int cols = std::min(nr, n - jr);
+        const int64_t jg = jBase + jr;
+        float* bp = pbs + static_cast<size_t>(flip) * KC * nr;
+        pack_b_panel(tb, b, ldb, bm, pc, jg, kc, cols, nr, bp);
+        const int nextCols = jr + nr < n ? std::min(nr, n - jr - nr) : 0;
+        panel(0, m, kc, be, jg, cols, bp, pc, jg + nr, nextCols);
+      }
+    }
+    return;
+  }
+
+  float* pb = s.b.get(static_cast<size_t>(KC) * NC);
   for (int jc = 0; jc < n; jc += NC) {
     const int nc = std::min(NC, n - jc);
     for (int pc = 0; pc < k; pc += KC) {
@@ -406,46 +623,8 @@ void gemm_block(const Kernel& K, bool ta, bool tb, int m, int n, int k, float al
       for (int ic = 0; ic < m; ic += MC) {
         const int mc = std::min(MC, m - ic);
         pack_a(ta, a, lda, ic, pc, mc, kc, alpha, mr, pa);
-        for (int jr = 0; jr < nc; jr += nr) {
-          const int cols = std::min(nr, nc - jr);
-          const int64_t jg = jBase + jc + jr;  // global column of this panel
-          const bool contiguous = cm.contiguous(jg, cols);
-          int64_t coff[32];  // where each column of the panel lives in C (edge tiles only)
-          bool haveOff = false;
-          const float* bp = pb + static_cast<int64_t>(jr) * kc;
-          for (int ir = 0; ir < mc; ir += mr) {
-            const int rows = std::min(mr, mc - ir);
-            const float* ap = pa + static_cast<int64_t>(ir) * kc;
-            float* crow = c + static_cast<int64_t>(ic + ir) * ldc;
-            if (rows == mr && cols == nr && contiguous) {
-              K.ukr(kc, ap, bp, crow + cm.at(jg), ldc, be);
-            } else {
-              K.ukr(kc, ap, bp, tmp, nr, 0.0f);
-              if (!haveOff) {
-                for (int j = 0; j < cols; ++j) coff[j] = cm.at(jg + j);
-                haveOff = true;
-              }
-              for (int r = 0; r < rows; ++r) {
-                float* cr = crow + static_cast<int64_t>(r) * ldc;
-                const float* tr = tmp + r * nr;
-                if (contiguous) {
-                  float* cc = cr + coff[0];
-                  if (be == 0.0f)
-                    for (int j = 0; j < cols; ++j) cc[j] = tr[j];
-                  else if (be == 1.0f)
-                    for (int j = 0; j < cols; ++j) cc[j] += tr[j];
-                  else
-                    for (int j = 0; j < cols; ++j) cc[j] = be * cc[j] + tr[j];
-                } else {
-                  for (int j = 0; j < cols; ++j) {
-                    float& cij = cr[coff[j]];
-                    cij = be == 0.0f ? tr[j] : be == 1.0f ? cij + tr[j] : be * cij + tr[j];
-                  }
-                }
-              }
-            }
-          }
-        }
+        for (int jr = 0; jr < nc; jr += nr)
+          panel(ic, mc, kc, be, jBase + jc + jr, std::min(nr, nc - jr), pb + static_cast<int64_t>(jr) * kc, pc, 0, 0);
       }
     }
   }
@@ -665,13 +844,6 @@ bool prefer_nt(int m, int n, int k) {
 
 const char* gemm_simd() { return kernel().name; }
 
-void sgemm_nt_sum(int m, int n, int len, int count, float alpha, const float* a, int64_t lda, int64_t strideA,
-                  const float* b, int64_t ldb, int64_t strideB, float beta, float* c, int ldc) {
-  if (m <= 0 || n <= 0) return;
-  const double flops = double(m) * n * len * count;
-  const int T = in_parallel_region() || flops < 96.0 * 96 * 96 ? 1 : num_threads();
-  nt_sum(m, n, len, count, alpha, a, lda, strideA, b, ldb, strideB, beta, c, ldc, T);
-}
 
 namespace {
 
@@ -752,6 +924,25 @@ void sgemm_impl(bool ta, bool tb, int m, int n, int k, float alpha, const float*
 }
 
 }  // namespace
+
+void sgemm_nt_sum(int m, int n, int len, int count, float alpha, const float* a, int64_t lda, int64_t strideA,
+                  const float* b, int64_t ldb, int64_t strideB, float beta, float* c, int ldc) {
+  if (m <= 0 || n <= 0) return;
+  const double flops = double(m) * n * len * count;
+  const int T = in_parallel_region() || flops < 96.0 * 96 * 96 ? 1 : num_threads();
+  const int k = int(std::min<int64_t>(int64_t(len) * count, INT32_MAX));
+  if (count > 0 && len > 0 && alpha != 0.0f && !prefer_nt(m, n, k) && lda <= INT32_MAX && ldb <= INT32_MAX) {
+    // 64+ rows and columns: the packed path, one product per run of k (sample), now that the
+    // transposing packs are register transposes. M1's conv2 weight gradient (64 × 128, two runs
+    // of 900): ~103 -> ~156 GFLOP/s on one core (CPU time, native/bench/gemm_shapes.cc).
+    const ColMap plain;
+    for (int s = 0; s < count; ++s)
+      packed(false, true, m, n, len, alpha, a + s * strideA, int(lda), b + s * strideB, int(ldb), plain,
+             s == 0 ? beta : 1.0f, c, ldc, plain, T);
+    return;
+  }
+  nt_sum(m, n, len, count, alpha, a, lda, strideA, b, ldb, strideB, beta, c, ldc, T);
+}
 
 void sgemm_serial(bool ta, bool tb, int m, int n, int k, float alpha, const float* a, int lda, const float* b,
                   int ldb, float beta, float* c, int ldc) {

@@ -2,16 +2,19 @@
 //
 // usage: node bench/anchors/onnx_bench.mjs --ort /tmp/ort/node_modules/onnxruntime-node --dir /tmp/onnx
 //          [--models m1,m2] [--threads 2,1] [--repeats 3] [--window 1] [--batch 1000]
-//          [--no-spin] [--dump-optimized]
+//          [--no-spin] [--dump-optimized] [--profile]
 //
 // onnxruntime-node is deliberately not a dependency of the project (its install fetches native
 // binaries, and the lead owns package.json), so it is loaded from wherever it was installed, by path.
 // The models come from bench/anchors/export_onnx.py. Prints one JSON line per model and thread count,
 // shaped like /work/shared/anchors/bench_torch.py's: infer_img_s is the median of `repeats` windows
 // of at least `window` seconds each of batch-`batch` inference, after a warm-up.
-import { existsSync, readFileSync } from 'node:fs';
+// --dump-optimized writes the graph ORT runs (after its fusions and layout changes) to
+// DIR/<model>.opt.t<threads>.onnx. --profile instead prints the median time of each node of that
+// graph from ORT's own profiler, to set beside `stride_infer.ts --kernels`.
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { cpus } from 'node:os';
+import { cpus, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { pathToFileURL } from 'node:url';
@@ -27,6 +30,7 @@ function parseArgs(argv) {
     batch: 1000,
     spin: true,
     dumpOptimized: false,
+    profile: false,
   };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
@@ -43,6 +47,7 @@ function parseArgs(argv) {
     else if (arg === '--batch') opts.batch = Number(next());
     else if (arg === '--no-spin') opts.spin = false;
     else if (arg === '--dump-optimized') opts.dumpOptimized = true;
+    else if (arg === '--profile') opts.profile = true;
     else throw new Error(`unknown argument ${arg}`);
   }
   if (!opts.ort || !opts.dir)
@@ -93,8 +98,7 @@ async function checkAgainstTorch(ort, session, dir, name) {
   return maxErr;
 }
 
-async function benchOne(ort, version, opts, name, threads) {
-  const modelPath = join(opts.dir, `${name}.onnx`);
+function sessionOptionsFor(opts, name, threads) {
   const sessionOptions = {
     executionProviders: ['cpu'],
     graphOptimizationLevel: 'all',
@@ -107,18 +111,70 @@ async function benchOne(ort, version, opts, name, threads) {
   if (!opts.spin) sessionOptions.extra = { session: { intra_op: { allow_spinning: '0' } } };
   if (opts.dumpOptimized)
     sessionOptions.optimizedModelFilePath = join(opts.dir, `${name}.opt.t${threads}.onnx`);
-  const session = await ort.InferenceSession.create(modelPath, sessionOptions);
+  return sessionOptions;
+}
+
+function randomFeeds(ort, session, batch) {
+  const x = new Float32Array(batch * 28 * 28);
+  for (let i = 0; i < x.length; i++) x[i] = Math.random();
+  return { [session.inputNames[0]]: new ort.Tensor('float32', x, [batch, 1, 28, 28]) };
+}
+
+/** Best time (least disturbed by other processes) of each node over 5 × repeats runs (after 3 warm-up runs), from ORT's profiler. */
+async function profileOne(ort, version, opts, name, threads) {
+  const profDir = mkdtempSync(join(tmpdir(), 'ort-prof-'));
+  const sessionOptions = {
+    ...sessionOptionsFor(opts, name, threads),
+    enableProfiling: true,
+    profileFilePrefix: join(profDir, name),
+  };
+  const session = await ort.InferenceSession.create(join(opts.dir, `${name}.onnx`), sessionOptions);
+  const feeds = randomFeeds(ort, session, opts.batch);
+  const warmup = 3;
+  for (let i = 0; i < warmup + opts.repeats * 5; i++) await session.run(feeds);
+  session.endProfiling();
+  await session.release();
+  const file = readdirSync(profDir).find((f) => f.endsWith('.json'));
+  if (!file) throw new Error(`ORT wrote no profile under ${profDir}`);
+  const events = JSON.parse(readFileSync(join(profDir, file), 'utf8'));
+  rmSync(profDir, { recursive: true, force: true });
+  const runs = events.filter((e) => e.cat === 'Session' && e.name === 'model_run').map((e) => e.dur);
+  const nodes = new Map();
+  for (const e of events) {
+    if (e.cat !== 'Node' || !e.name.endsWith('_kernel_time')) continue;
+    const key = e.name.slice(0, -'_kernel_time'.length);
+    if (!nodes.has(key)) nodes.set(key, { node: key, op: e.args?.op_name, us: [] });
+    nodes.get(key).us.push(e.dur);
+  }
+  const kernels = [...nodes.values()].map((n) => ({
+    node: n.node,
+    op: n.op,
+    ms: Math.min(...n.us.slice(warmup)) / 1000,
+  }));
+  return {
+    peer: 'onnxruntime',
+    model: name,
+    threads,
+    run_ms: median(runs.slice(warmup)) / 1000,
+    in_kernels_ms: kernels.reduce((a, k) => a + k.ms, 0),
+    kernels,
+    ort: version,
+  };
+}
+
+async function benchOne(ort, version, opts, name, threads) {
+  const sessionOptions = sessionOptionsFor(opts, name, threads);
+  const session = await ort.InferenceSession.create(join(opts.dir, `${name}.onnx`), sessionOptions);
   const maxErr = await checkAgainstTorch(ort, session, opts.dir, name);
 
-  const x = new Float32Array(opts.batch * 28 * 28);
-  for (let i = 0; i < x.length; i++) x[i] = Math.random();
-  const feeds = { [session.inputNames[0]]: new ort.Tensor('float32', x, [opts.batch, 1, 28, 28]) };
+  const feeds = randomFeeds(ort, session, opts.batch);
   // Warm-up: first runs allocate the arena, pre-pack weights and start the pool.
   const tw = performance.now();
   for (let i = 0; i < 3 || performance.now() - tw < 300; i++) await session.run(feeds);
 
   const rates = [];
   const cpuFrac = [];
+  const perCpu = [];
   for (let r = 0; r < opts.repeats; r++) {
     let n = 0;
     const c0 = process.cpuUsage();
@@ -132,6 +188,7 @@ async function benchOne(ort, version, opts, name, threads) {
     const c = process.cpuUsage(c0);
     rates.push((n * opts.batch) / (dt / 1000));
     cpuFrac.push((c.user + c.system) / 1000 / dt);
+    perCpu.push((n * opts.batch) / ((c.user + c.system) / 1e6));
   }
   await session.release();
   return {
@@ -142,6 +199,9 @@ async function benchOne(ort, version, opts, name, threads) {
     infer_img_s_all: rates,
     // Process CPU seconds per wall second during the windows: about `threads` when ORT spins.
     cpu_per_wall: median(cpuFrac),
+    // Images per CPU second of the whole process: with 1 thread, close to the uncontended rate even
+    // when other processes take turns on the core (the wall-clock rate then drops, this does not).
+    infer_img_per_cpu_s: median(perCpu),
     threads,
     spin: opts.spin,
     max_abs_err_vs_torch: maxErr,
@@ -156,7 +216,8 @@ async function main() {
   const { ort, version } = await loadOrt(opts.ort);
   for (const threads of opts.threads) {
     for (const name of opts.models) {
-      console.log(JSON.stringify(await benchOne(ort, version, opts, name, threads)));
+      const one = opts.profile ? profileOne : benchOne;
+      console.log(JSON.stringify(await one(ort, version, opts, name, threads)));
     }
   }
 }

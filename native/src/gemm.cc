@@ -33,7 +33,9 @@
 namespace stride {
 namespace {
 
-using MicroKernel = void (*)(int kc, const float* a, const float* b, float* c, int ldc, float beta);
+// `next`: the C tile the caller will compute next (same ldc), or null; a kernel may prefetch it.
+using MicroKernel = void (*)(int kc, const float* a, const float* b, float* c, int ldc, float beta,
+                             const float* next);
 
 struct Kernel {
   int mr, nr;
@@ -47,7 +49,8 @@ struct Kernel {
 // Every micro-kernel computes an MR×NR tile over kc steps from packed panels and stores it:
 // c = acc (beta 0: C is not read, so NaNs there are ignored), c += acc (beta 1), c = beta·c + acc.
 template <int MR, int NR>
-void ukr_generic(int kc, const float* __restrict a, const float* __restrict b, float* c, int ldc, float beta) {
+void ukr_generic(int kc, const float* __restrict a, const float* __restrict b, float* c, int ldc, float beta,
+                 const float*) {
   float acc[MR][NR] = {};
   for (int p = 0; p < kc; ++p) {
     for (int r = 0; r < MR; ++r) {
@@ -86,7 +89,7 @@ __attribute__((target("avx2,fma"))) inline void store_row16(float* c, __m256 x0,
 
 __attribute__((target("avx2,fma"))) void ukr_avx2_6x16(int kc, const float* __restrict a,
                                                          const float* __restrict b, float* c, int ldc,
-                                                         float beta) {
+                                                         float beta, const float*) {
   __m256 c00 = _mm256_setzero_ps(), c01 = _mm256_setzero_ps();
   __m256 c10 = _mm256_setzero_ps(), c11 = _mm256_setzero_ps();
   __m256 c20 = _mm256_setzero_ps(), c21 = _mm256_setzero_ps();
@@ -132,7 +135,7 @@ __attribute__((target("avx2,fma"))) void ukr_avx2_6x16(int kc, const float* __re
 template <int MR>
 __attribute__((target("avx2,fma"))) void ukr_avx2_small(int kc, const float* __restrict a,
                                                           const float* __restrict b, float* c, int ldc,
-                                                          float beta) {
+                                                          float beta, const float*) {
   __m256 acc0[MR], acc1[MR];
   for (int r = 0; r < MR; ++r) acc0[r] = acc1[r] = _mm256_setzero_ps();
 #pragma GCC unroll 4
@@ -150,9 +153,25 @@ __attribute__((target("avx2,fma"))) void ukr_avx2_small(int kc, const float* __r
 }
 
 // MR rows × 32 columns (MR = 12: 24 zmm accumulators), two B vectors, broadcasts folded into the FMAs.
+// The 2·MR lines of the next C tile are prefetched one every 4 steps of k: when C is far larger
+// than the caches (M1's linear backward writes a 128 × 14400 C over k = 128), the tile's lines
+// come from L3 while this one computes. All at once, they would take every L1 fill buffer and
+// stall the loads of the A panels from L2 (~15% of that product's time).
+#define STRIDE_UKR512_STEP                             \
+  do {                                                 \
+    const __m512 b0 = _mm512_load_ps(b);               \
+    const __m512 b1 = _mm512_load_ps(b + 16);          \
+    _Pragma("GCC unroll 12") for (int r = 0; r < MR; ++r) { \
+      const __m512 x = _mm512_set1_ps(a[r]);           \
+      acc0[r] = _mm512_fmadd_ps(x, b0, acc0[r]);       \
+      acc1[r] = _mm512_fmadd_ps(x, b1, acc1[r]);       \
+    }                                                  \
+    a += MR;                                           \
+    b += 32;                                           \
+  } while (0)
 template <int MR>
 __attribute__((target("avx512f"))) void ukr_avx512(int kc, const float* __restrict a, const float* __restrict b,
-                                                     float* c, int ldc, float beta) {
+                                                     float* c, int ldc, float beta, const float* next) {
   __m512 acc0[MR], acc1[MR];
 #pragma GCC unroll 12
   for (int r = 0; r < MR; ++r) {
@@ -161,19 +180,18 @@ __attribute__((target("avx512f"))) void ukr_avx512(int kc, const float* __restri
     _mm_prefetch(reinterpret_cast<const char*>(c + r * ldc), _MM_HINT_T0);
     _mm_prefetch(reinterpret_cast<const char*>(c + r * ldc + 16), _MM_HINT_T0);
   }
-#pragma GCC unroll 2
-  for (int p = 0; p < kc; ++p) {
-    const __m512 b0 = _mm512_load_ps(b);
-    const __m512 b1 = _mm512_load_ps(b + 16);
-#pragma GCC unroll 12
-    for (int r = 0; r < MR; ++r) {
-      const __m512 x = _mm512_set1_ps(a[r]);
-      acc0[r] = _mm512_fmadd_ps(x, b0, acc0[r]);
-      acc1[r] = _mm512_fmadd_ps(x, b1, acc1[r]);
+  int p = 0;
+  if (next)
+    for (int l = 0; l < 2 * MR && p + 4 <= kc; ++l, p += 4) {
+      _mm_prefetch(reinterpret_cast<const char*>(next + (l >> 1) * ldc + (l & 1) * 16), _MM_HINT_T0);
+      STRIDE_UKR512_STEP;
+      STRIDE_UKR512_STEP;
+      STRIDE_UKR512_STEP;
+      STRIDE_UKR512_STEP;
     }
-    a += MR;
-    b += 32;
-  }
+#pragma GCC unroll 2
+  for (; p < kc; ++p) STRIDE_UKR512_STEP;
+#undef STRIDE_UKR512_STEP
   const __m512 vb = _mm512_set1_ps(beta);
 #pragma GCC unroll 12
   for (int r = 0; r < MR; ++r) {
@@ -276,33 +294,31 @@ thread_local Scratch tl_scratch;
 // quarter of that. The AVX2 versions are used wherever a vector micro-kernel was picked (the CPU
 // then has AVX2); the values are copied (times alpha) exactly as by the scalar loop.
 #ifdef STRIDE_X86
-// d[c·ld + r] = alpha·s[r·ls + c] for r, c < 8.
+// d[c·ld + r] = alpha·s[r·ls + c] for r, c < 8. Rows r and r + 4 are loaded as the two halves of
+// one register (the inserts run beside the shuffle port), so the transpose itself is two rounds
+// of 8 in-lane shuffles: 16 shuffles per 64 floats instead of 24 with a cross-lane round.
 template <bool Scale>
 __attribute__((target("avx2,fma"))) inline void transpose8x8(const float* s, int64_t ls, float* d, int ld,
                                                             __m256 va) {
-  __m256 r0 = _mm256_loadu_ps(s), r1 = _mm256_loadu_ps(s + ls), r2 = _mm256_loadu_ps(s + 2 * ls),
-         r3 = _mm256_loadu_ps(s + 3 * ls), r4 = _mm256_loadu_ps(s + 4 * ls), r5 = _mm256_loadu_ps(s + 5 * ls),
-         r6 = _mm256_loadu_ps(s + 6 * ls), r7 = _mm256_loadu_ps(s + 7 * ls);
-  if (Scale) {
-    r0 = _mm256_mul_ps(va, r0), r1 = _mm256_mul_ps(va, r1), r2 = _mm256_mul_ps(va, r2), r3 = _mm256_mul_ps(va, r3);
-    r4 = _mm256_mul_ps(va, r4), r5 = _mm256_mul_ps(va, r5), r6 = _mm256_mul_ps(va, r6), r7 = _mm256_mul_ps(va, r7);
+  auto pair = [](const float* lo, const float* hi) __attribute__((target("avx2,fma"))) {
+    return _mm256_insertf128_ps(_mm256_castps128_ps256(_mm_loadu_ps(lo)), _mm_loadu_ps(hi), 1);
+  };
+  for (int h = 0; h < 8; h += 4) {  // columns [h, h+4)
+    const __m256 r0 = pair(s + h, s + 4 * ls + h), r1 = pair(s + ls + h, s + 5 * ls + h);
+    const __m256 r2 = pair(s + 2 * ls + h, s + 6 * ls + h), r3 = pair(s + 3 * ls + h, s + 7 * ls + h);
+    const __m256 t0 = _mm256_unpacklo_ps(r0, r1), t1 = _mm256_unpackhi_ps(r0, r1);
+    const __m256 t2 = _mm256_unpacklo_ps(r2, r3), t3 = _mm256_unpackhi_ps(r2, r3);
+    __m256 c0 = _mm256_shuffle_ps(t0, t2, 0x44), c1 = _mm256_shuffle_ps(t0, t2, 0xEE);
+    __m256 c2 = _mm256_shuffle_ps(t1, t3, 0x44), c3 = _mm256_shuffle_ps(t1, t3, 0xEE);
+    if (Scale) {
+      c0 = _mm256_mul_ps(va, c0), c1 = _mm256_mul_ps(va, c1);
+      c2 = _mm256_mul_ps(va, c2), c3 = _mm256_mul_ps(va, c3);
+    }
+    _mm256_storeu_ps(d + h * ld, c0);
+    _mm256_storeu_ps(d + (h + 1) * ld, c1);
+    _mm256_storeu_ps(d + (h + 2) * ld, c2);
+    _mm256_storeu_ps(d + (h + 3) * ld, c3);
   }
-  const __m256 t0 = _mm256_unpacklo_ps(r0, r1), t1 = _mm256_unpackhi_ps(r0, r1);
-  const __m256 t2 = _mm256_unpacklo_ps(r2, r3), t3 = _mm256_unpackhi_ps(r2, r3);
-  const __m256 t4 = _mm256_unpacklo_ps(r4, r5), t5 = _mm256_unpackhi_ps(r4, r5);
-  const __m256 t6 = _mm256_unpacklo_ps(r6, r7), t7 = _mm256_unpackhi_ps(r6, r7);
-  const __m256 u0 = _mm256_shuffle_ps(t0, t2, 0x44), u1 = _mm256_shuffle_ps(t0, t2, 0xEE);
-  const __m256 u2 = _mm256_shuffle_ps(t1, t3, 0x44), u3 = _mm256_shuffle_ps(t1, t3, 0xEE);
-  const __m256 u4 = _mm256_shuffle_ps(t4, t6, 0x44), u5 = _mm256_shuffle_ps(t4, t6, 0xEE);
-  const __m256 u6 = _mm256_shuffle_ps(t5, t7, 0x44), u7 = _mm256_shuffle_ps(t5, t7, 0xEE);
-  _mm256_storeu_ps(d, _mm256_permute2f128_ps(u0, u4, 0x20));
-  _mm256_storeu_ps(d + ld, _mm256_permute2f128_ps(u1, u5, 0x20));
-  _mm256_storeu_ps(d + 2 * ld, _mm256_permute2f128_ps(u2, u6, 0x20));
-  _mm256_storeu_ps(d + 3 * ld, _mm256_permute2f128_ps(u3, u7, 0x20));
-  _mm256_storeu_ps(d + 4 * ld, _mm256_permute2f128_ps(u0, u4, 0x31));
-  _mm256_storeu_ps(d + 5 * ld, _mm256_permute2f128_ps(u1, u5, 0x31));
-  _mm256_storeu_ps(d + 6 * ld, _mm256_permute2f128_ps(u2, u6, 0x31));
-  _mm256_storeu_ps(d + 7 * ld, _mm256_permute2f128_ps(u3, u7, 0x31));
 }
 
 // d[c·ld + r] = alpha·s[r·ls + c] for r < 4, c < 8.
@@ -494,35 +510,6 @@ void pack_b(bool tb, const float* b, int ldb, const ColMap& bm, int p0, int64_t 
     pack_b_panel(tb, b, ldb, bm, p0, j0 + jr, kc, std::min(nr, nc - jr), nr, dst + static_cast<int64_t>(jr) * kc);
 }
 
-// Brings part `part` of `parts` of the source of a B micro-panel (as pack_b_panel reads it) towards
-// L1, so that packing it just before use does not wait on memory. The source is `kc` rows of
-// `cols` floats (B as stored) or `cols` rows of `kc` floats (B transposed), usually far apart (a
-// 128 × 14400 matrix read 32 columns at a time): more streams than the hardware prefetcher follows.
-void prefetch_b_panel(bool tb, const float* b, int ldb, const ColMap& bm, int p0, int64_t j, int kc, int cols,
-                      int part, int parts) {
-#ifdef STRIDE_X86
-  const int rows = tb ? cols : kc;
-  const int r0 = int(int64_t(rows) * part / parts), r1 = int(int64_t(rows) * (part + 1) / parts);
-  if (tb) {
-    for (int r = r0; r < r1; ++r) {
-      const char* row = reinterpret_cast<const char*>(b + (j + r) * ldb + p0);
-      for (int off = 0; off < kc * 4; off += 64) _mm_prefetch(row + off, _MM_HINT_T0);
-      _mm_prefetch(row + kc * 4 - 1, _MM_HINT_T0);
-    }
-  } else {
-    const int64_t first = bm.at(j), last = bm.at(j + cols - 1);
-    for (int r = r0; r < r1; ++r) {
-      const float* row = b + static_cast<int64_t>(p0 + r) * ldb;
-      _mm_prefetch(reinterpret_cast<const char*>(row + first), _MM_HINT_T0);
-      _mm_prefetch(reinterpret_cast<const char*>(row + first + 16), _MM_HINT_T0);
-      _mm_prefetch(reinterpret_cast<const char*>(row + last), _MM_HINT_T0);
-    }
-  }
-#else
-  (void)tb, (void)b, (void)ldb, (void)bm, (void)p0, (void)j, (void)kc, (void)cols, (void)part, (void)parts;
-#endif
-}
-
 // ---------------------------------------------------------------- driver
 
 // C[m×n] (+)= alpha·op(A)·op(B) for the columns jBase + [0, n) of B and C (as mapped by bm, cm).
@@ -546,23 +533,28 @@ void gemm_block(const Kernel& K, bool ta, bool tb, int m, int n, int k, float al
   alignas(64) float tmp[32 * 32];
 
   // The micro-kernels of one B micro-panel (global column jg, `cols` wide, packed at bp) against
-  // the packed A block rows [ic, ic+mc); with `next` set, each also prefetches a share of the
-  // next panel's source.
-  auto panel = [&](int ic, int mc, int kc, float be, int64_t jg, int cols, const float* bp, int pc, int64_t next,
+  // the packed A block rows [ic, ic+mc); `next`, `nextCols`: the panel that follows (0 wide: none
+  // known), whose first C tile the last kernel may prefetch.
+  auto panel = [&](int ic, int mc, int kc, float be, int64_t jg, int cols, const float* bp, int64_t next,
                    int nextCols) {
     const bool contiguous = cm.contiguous(jg, cols);
     int64_t coff[32];  // where each column of the panel lives in C (edge tiles only)
     bool haveOff = false;
-    const int tiles = (mc + mr - 1) / mr;
     for (int ir = 0; ir < mc; ir += mr) {
-      if (nextCols > 0) prefetch_b_panel(tb, b, ldb, bm, pc, next, kc, nextCols, ir / mr, tiles);
       const int rows = std::min(mr, mc - ir);
       const float* ap = pa + static_cast<int64_t>(ir) * kc;
       float* crow = c + static_cast<int64_t>(ic + ir) * ldc;
       if (rows == mr && cols == nr && contiguous) {
-        K.ukr(kc, ap, bp, crow + cm.at(jg), ldc, be);
+        // The next full tile written in place, for the kernel to prefetch: the one below, or at
+        // the bottom of the panel the top of the next panel.
+        const float* nextTile = nullptr;
+        if (ir + 2 * mr <= mc)
+          nextTile = crow + int64_t(mr) * ldc + cm.at(jg);
+        else if (ir + mr >= mc && nextCols == nr && mc >= mr && cm.contiguous(next, nr))
+          nextTile = c + int64_t(ic) * ldc + cm.at(next);
+        K.ukr(kc, ap, bp, crow + cm.at(jg), ldc, be, nextTile);
       } else {
-        K.ukr(kc, ap, bp, tmp, nr, 0.0f);
+        K.ukr(kc, ap, bp, tmp, nr, 0.0f, nullptr);
         if (!haveOff) {
           for (int j = 0; j < cols; ++j) coff[j] = cm.at(jg + j);
           haveOff = true;
@@ -591,23 +583,21 @@ void gemm_block(const Kernel& K, bool ta, bool tb, int m, int n, int k, float al
 
   if (m <= MC) {
     // A fits one block, so each packed B micro-panel is used by one pass of micro-kernels and
-    // never again: pack it just before that pass into an L1-sized buffer (two, alternating)
-    // rather than packing a whole KC × NC block through L2 first, and prefetch the source of
-    // the next panel while the current one runs. Same arithmetic, same order as the blocked loop.
-    // M1's linear backward (128 × 14400 × 128, B read 32 columns at a time from 128 rows far
-    // apart) was waiting on memory; its conv2 GEMMs (n = 1800) packed ~1 MiB of B through L2.
-    float* pbs = s.b.get(static_cast<size_t>(2) * KC * nr);
+    // never again: pack it just before that pass into an L1-sized buffer rather than packing a
+    // whole KC × NC block through L2 first. Same arithmetic, same order as the blocked loop. M1's conv2 GEMMs (n = 1800) packed ~1 MiB of B through L2 (one core:
+    // ~154 -> ~175 GFLOP/s forward); a software prefetch of the next panel's source, tried on
+    // its linear backward (B read 32 columns at a time from 128 rows far apart), changed nothing.
+    float* bp = s.b.get(static_cast<size_t>(KC) * nr);
     for (int pc = 0; pc < k; pc += KC) {
       const int kc = std::min(KC, k - pc);
       const float be = pc == 0 ? beta : 1.0f;
       pack_a(ta, a, lda, 0, pc, m, kc, alpha, mr, pa);
-      for (int jr = 0, flip = 0; jr < n; jr += nr, flip ^= 1) {
+      for (int jr = 0; jr < n; jr += nr) {
         const int cols = std::min(nr, n - jr);
         const int64_t jg = jBase + jr;
-        float* bp = pbs + static_cast<size_t>(flip) * KC * nr;
         pack_b_panel(tb, b, ldb, bm, pc, jg, kc, cols, nr, bp);
         const int nextCols = jr + nr < n ? std::min(nr, n - jr - nr) : 0;
-        panel(0, m, kc, be, jg, cols, bp, pc, jg + nr, nextCols);
+        panel(0, m, kc, be, jg, cols, bp, jg + nr, nextCols);
       }
     }
     return;
@@ -624,7 +614,8 @@ void gemm_block(const Kernel& K, bool ta, bool tb, int m, int n, int k, float al
         const int mc = std::min(MC, m - ic);
         pack_a(ta, a, lda, ic, pc, mc, kc, alpha, mr, pa);
         for (int jr = 0; jr < nc; jr += nr)
-          panel(ic, mc, kc, be, jBase + jc + jr, std::min(nr, nc - jr), pb + static_cast<int64_t>(jr) * kc, pc, 0, 0);
+          panel(ic, mc, kc, be, jBase + jc + jr, std::min(nr, nc - jr), pb + static_cast<int64_t>(jr) * kc,
+                jBase + jc + jr + nr, std::min(nr, nc - jr - nr));
       }
     }
   }

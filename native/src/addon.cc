@@ -185,6 +185,61 @@ bool get_idx(const Napi::CallbackInfo& info, size_t i, int32_t*& idx, int64_t n)
   return true;
 }
 
+// The pooling part of a conv block: null, or a pool geometry over exactly the convolution's output
+// planes. Returns false with a pending exception when it does not fit.
+bool block_pool(const Napi::CallbackInfo& info, size_t i, const ConvGeom& g, PoolGeom& pg, bool& has) {
+  has = !(info[i].IsNull() || info[i].IsUndefined());
+  if (!has) return true;
+  if (!pool_geom(info, i, pg)) return false;
+  if (int64_t(pg.planes) != int64_t(g.n) * g.cOut || pg.in[0] != g.out[0] || pg.in[1] != g.out[1] ||
+      pg.in[2] != g.out[2])
+    return fail(info.Env(), "conv block: the pool geometry does not match the convolution's output");
+  return true;
+}
+
+// convBlockForward(geom, poolGeom | null, relu, x, w, bias | null, y, idx | null)
+Napi::Value ConvBlockForward(const Napi::CallbackInfo& info) {
+  const Napi::Env env = info.Env();
+  ConvGeom g;
+  PoolGeom pg;
+  bool hasPool;
+  F32 x, w, bias, y;
+  int32_t* idx = nullptr;
+  if (!conv_geom(info, 0, g) || !block_pool(info, 1, g, pg, hasPool) || !get_f32(info, 3, x, "x") ||
+      !get_f32(info, 4, w, "w") || !get_f32(info, 5, bias, "bias", true) || !get_f32(info, 6, y, "y"))
+    return env.Undefined();
+  const ConvSizes s = conv_sizes(g);
+  const int64_t ny = hasPool ? int64_t(pg.planes) * prod3(pg.out) : s.y;
+  if (!need(env, x, s.x, "x") || !need(env, w, s.w, "w") || !need(env, y, ny, "y") ||
+      (bias.data && !need(env, bias, g.cOut, "bias")) || (hasPool && !get_idx(info, 7, idx, ny)))
+    return env.Undefined();
+  stride::conv_block_forward(g, hasPool ? &pg : nullptr, info[2].ToBoolean(), x.data, w.data, bias.data, y.data, idx);
+  return env.Undefined();
+}
+
+// convBlockBackward(geom, poolGeom | null, relu, x, w, y, idx | null, dy, dx | null, dw | null, db | null)
+Napi::Value ConvBlockBackward(const Napi::CallbackInfo& info) {
+  const Napi::Env env = info.Env();
+  ConvGeom g;
+  PoolGeom pg;
+  bool hasPool;
+  F32 x, w, y, dy, dx, dw, db;
+  int32_t* idx = nullptr;
+  if (!conv_geom(info, 0, g) || !block_pool(info, 1, g, pg, hasPool) || !get_f32(info, 3, x, "x") ||
+      !get_f32(info, 4, w, "w") || !get_f32(info, 5, y, "y") || !get_f32(info, 7, dy, "dy") ||
+      !get_f32(info, 8, dx, "dx", true) || !get_f32(info, 9, dw, "dw", true) || !get_f32(info, 10, db, "db", true))
+    return env.Undefined();
+  const ConvSizes s = conv_sizes(g);
+  const int64_t ny = hasPool ? int64_t(pg.planes) * prod3(pg.out) : s.y;
+  if (!need(env, x, s.x, "x") || !need(env, w, s.w, "w") || !need(env, y, ny, "y") || !need(env, dy, ny, "dy") ||
+      (hasPool && !get_idx(info, 6, idx, ny)) || (dx.data && !need(env, dx, s.x, "dx")) ||
+      (dw.data && !need(env, dw, s.w, "dw")) || (db.data && !need(env, db, g.cOut, "db")))
+    return env.Undefined();
+  stride::conv_block_backward(g, hasPool ? &pg : nullptr, info[2].ToBoolean(), x.data, w.data, y.data, idx, dy.data,
+                              dx.data, dw.data, db.data);
+  return env.Undefined();
+}
+
 // maxPoolForward(geom, x, y, idx)
 Napi::Value MaxPoolForward(const Napi::CallbackInfo& info) {
   const Napi::Env env = info.Env();
@@ -305,6 +360,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("convForward", Napi::Function::New(env, ConvForward, "convForward"));
   exports.Set("convBackwardInput", Napi::Function::New(env, ConvBackwardInput, "convBackwardInput"));
   exports.Set("convBackwardWeight", Napi::Function::New(env, ConvBackwardWeight, "convBackwardWeight"));
+  exports.Set("convBlockForward", Napi::Function::New(env, ConvBlockForward, "convBlockForward"));
+  exports.Set("convBlockBackward", Napi::Function::New(env, ConvBlockBackward, "convBlockBackward"));
   exports.Set("maxPoolForward", Napi::Function::New(env, MaxPoolForward, "maxPoolForward"));
   exports.Set("maxPoolBackward", Napi::Function::New(env, MaxPoolBackward, "maxPoolBackward"));
   exports.Set("avgPoolForward", Napi::Function::New(env, AvgPool<false>, "avgPoolForward"));

@@ -20,6 +20,19 @@ void conv_forward(const ConvGeom& g, const float* x, const float* w, const float
 void conv_backward_input(const ConvGeom& g, const float* dy, const float* w, float* dx);
 void conv_backward_weight(const ConvGeom& g, const float* x, const float* dy, float* dw, float* db);
 
+// A convolution followed by relu (when `relu`) and max pooling (when `pool` is given: its planes are
+// the n·cOut output planes of the convolution), computed chunk by chunk of samples so that the
+// convolution's output, the largest activation of a CNN, only ever exists in a cache-sized scratch.
+// y is the block's output (pooled, or the relu'd convolution), idx the pooling's argmax (pool only).
+// The results are those of conv_forward, relu and max_pool_forward in a row, bit for bit.
+void conv_block_forward(const ConvGeom& g, const PoolGeom* pool, bool relu, const float* x, const float* w,
+                        const float* bias, float* y, int32_t* idx);
+// Its backward pass from the block's output y, idx and dy: rebuilds each chunk's gradient with
+// respect to the convolution's output in scratch, then runs both convolution gradients on it.
+// Overwrites dx, dw and db where given (each may be null).
+void conv_block_backward(const ConvGeom& g, const PoolGeom* pool, bool relu, const float* x, const float* w,
+                         const float* y, const int32_t* idx, const float* dy, float* dx, float* dw, float* db);
+
 void max_pool_forward(const PoolGeom& g, const float* x, float* y, int32_t* idx);
 void max_pool_backward(const PoolGeom& g, const float* dy, const int32_t* idx, float* dx);
 void avg_pool_forward(const PoolGeom& g, const float* x, float* y, bool count_include_pad);

@@ -87,6 +87,41 @@ export interface Backend {
   ): void;
 
   /**
+   * A conv block: the convolution, then relu when `relu`, then max pooling when `pool` is given
+   * (its planes are the n·cOut output planes of the convolution, its inSize the conv's outSize).
+   * y is the block's output and idx, with pool, the pooling's argmax, exactly as convForward,
+   * relu and maxPoolForward in a row would give them; the native kernel never stores the
+   * convolution's full output. Overwrites y and idx.
+   */
+  convBlockForward(
+    g: ConvGeometry,
+    pool: PoolGeometry | null,
+    relu: boolean,
+    x: Float32Array,
+    w: Float32Array,
+    bias: Float32Array | null,
+    y: Float32Array,
+    idx: Int32Array | null,
+  ): void;
+  /**
+   * The conv block's gradients from its output y, idx and dy: those of maxPoolBackward,
+   * reluBackward, convBackwardInput and convBackwardWeight in a row. Overwrites dx, dw and db,
+   * each only when given.
+   */
+  convBlockBackward(
+    g: ConvGeometry,
+    pool: PoolGeometry | null,
+    relu: boolean,
+    x: Float32Array,
+    w: Float32Array,
+    y: Float32Array,
+    idx: Int32Array | null,
+    dy: Float32Array,
+    dx: Float32Array | null,
+    dw: Float32Array | null,
+    db: Float32Array | null,
+  ): void;
+  /**
    * Max pooling; idx gets each maximum's flat position within its (D, H, W) input plane, as PyTorch
    * gives it (padding counts as -∞, the first maximum wins, a NaN always wins). A window that covers
    * only padding (possible with dilation) gives -∞ and index -1, which the backward pass skips.

@@ -2,6 +2,7 @@
 import type { Backend } from '../backend.js';
 import { adamStep } from './adam.js';
 import { convBackwardInput, convBackwardWeight, convForward } from './conv.js';
+import { convBlockBackward, convBlockForward } from './conv-block.js';
 import { gemm } from './gemm.js';
 import { avgPoolBackward, avgPoolForward, maxPoolBackward, maxPoolForward } from './pool.js';
 
@@ -12,6 +13,8 @@ export const jsBackend: Backend = {
   convForward,
   convBackwardInput,
   convBackwardWeight,
+  convBlockForward,
+  convBlockBackward,
   maxPoolForward,
   maxPoolBackward,
   avgPoolForward,

@@ -28,6 +28,30 @@ export interface NativeAddon {
   /** geom: [n, cIn, cOut, groups, in×3, out×3, kernel×3, stride×3, padBefore×3, dilation×3] */
   convForward(geom: Int32Array, x: Float32Array, w: Float32Array, bias: Float32Array | null, y: Float32Array): void;
   convBackwardInput(geom: Int32Array, dy: Float32Array, w: Float32Array, dx: Float32Array): void;
+  /** poolGeom: null or a pool geometry over the conv's output planes (see native/src/addon.cc). */
+  convBlockForward(
+    geom: Int32Array,
+    poolGeom: Int32Array | null,
+    relu: boolean,
+    x: Float32Array,
+    w: Float32Array,
+    bias: Float32Array | null,
+    y: Float32Array,
+    idx: Int32Array | null,
+  ): void;
+  convBlockBackward(
+    geom: Int32Array,
+    poolGeom: Int32Array | null,
+    relu: boolean,
+    x: Float32Array,
+    w: Float32Array,
+    y: Float32Array,
+    idx: Int32Array | null,
+    dy: Float32Array,
+    dx: Float32Array | null,
+    dw: Float32Array | null,
+    db: Float32Array | null,
+  ): void;
   convBackwardWeight(
     geom: Int32Array,
     x: Float32Array,

@@ -64,6 +64,10 @@ export function createNativeBackend(): Backend | null {
     convForward: (g, x, w, bias, y) => A.convForward(packConv(g), x, w, bias, y),
     convBackwardInput: (g, dy, w, dx) => A.convBackwardInput(packConv(g), dy, w, dx),
     convBackwardWeight: (g, x, dy, dw, db) => A.convBackwardWeight(packConv(g), x, dy, dw, db),
+    convBlockForward: (g, pool, relu, x, w, bias, y, idx) =>
+      A.convBlockForward(packConv(g), pool ? packPool(pool) : null, relu, x, w, bias, y, idx),
+    convBlockBackward: (g, pool, relu, x, w, y, idx, dy, dx, dw, db) =>
+      A.convBlockBackward(packConv(g), pool ? packPool(pool) : null, relu, x, w, y, idx, dy, dx, dw, db),
     maxPoolForward: (g, x, y, idx) => A.maxPoolForward(packPool(g), x, y, idx),
     maxPoolBackward: (g, dy, idx, dx) => A.maxPoolBackward(packPool(g), dy, idx, dx),
     avgPoolForward: (g, x, y, cip) => A.avgPoolForward(packPool(g), x, y, cip),

@@ -1,0 +1,284 @@
+/**
+ * The conv block kernels (convolution, then relu, then max pooling, in one pass): on each backend
+ * equal to the separate kernels in a row, and native equal to js, forward and backward, over
+ * random geometries in 1, 2 and 3 dims, including several tasks per thread and a ragged last task.
+ */
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import type { Backend, ConvGeometry, PoolGeometry } from '../src/backend/backend.js';
+import { jsBackend as J } from '../src/backend/js/index.js';
+import { createNativeBackend, nativeLoadError, setNativeThreads } from '../src/backend/native/index.js';
+import {
+  assertClose,
+  poolOutSize,
+  prod,
+  randArray,
+  randInt,
+  randomConvGeometry,
+  rng,
+  type ConvLimits,
+} from './helpers/random-kernels.js';
+
+const N: Backend | null = createNativeBackend();
+const skipMsg = () =>
+  `native addon not available (${nativeLoadError() ?? 'unknown reason'}): run npm install`;
+const LIMITS: ConvLimits = { n: 9, cInPerGroup: 3, cOutPerGroup: 4, inSize: 12, inSize3d: 7, kernel: 3 };
+
+/** A random max pooling over the conv's output planes (padding ≤ k/2, ceilMode sometimes). */
+function randomPoolOver(r: () => number, g: ConvGeometry, nd: number): PoolGeometry | null {
+  const p: PoolGeometry = {
+    planes: g.n * g.cOut,
+    inSize: [...g.outSize],
+    outSize: [1, 1, 1],
+    kernel: [1, 1, 1],
+    stride: [1, 1, 1],
+    padding: [0, 0, 0],
+    dilation: [1, 1, 1],
+  };
+  const ceil = r() < 0.3;
+  for (let i = 3 - nd; i < 3; i++) {
+    const inS = g.outSize[i];
+    const k = randInt(r, 1, Math.min(3, inS));
+    const s = randInt(r, 1, 2);
+    const d = k > 1 && inS > 2 * k ? randInt(r, 1, 2) : 1;
+    const pad = randInt(r, 0, Math.floor(k / 2));
+    const o = poolOutSize(inS, k, s, pad, d, ceil);
+    if (o < 1) return null;
+    p.kernel[i] = k;
+    p.stride[i] = s;
+    p.dilation[i] = d;
+    p.padding[i] = pad;
+    p.outSize[i] = o;
+  }
+  return p;
+}
+
+interface Case {
+  g: ConvGeometry;
+  pool: PoolGeometry | null;
+  relu: boolean;
+  x: Float32Array;
+  w: Float32Array;
+  bias: Float32Array | null;
+  dy: Float32Array;
+  what: string;
+}
+
+function randomCases(seed: number, count: number): Case[] {
+  const r = rng(seed);
+  const cases: Case[] = [];
+  while (cases.length < count) {
+    const nd = (1 + (cases.length % 3)) as 1 | 2 | 3;
+    const g = randomConvGeometry(r, nd, LIMITS);
+    const kind = cases.length % 3; // relu only, pool only, both
+    const pool = kind === 0 ? null : randomPoolOver(r, g, nd);
+    if (kind !== 0 && pool === null) continue;
+    const relu = kind !== 1;
+    const outLen = pool ? pool.planes * prod(pool.outSize) : g.n * g.cOut * prod(g.outSize);
+    cases.push({
+      g,
+      pool,
+      relu,
+      x: randArray(r, g.n * g.cIn * prod(g.inSize)),
+      w: randArray(r, g.cOut * (g.cIn / g.groups) * prod(g.kernel)),
+      bias: r() < 0.7 ? randArray(r, g.cOut) : null,
+      dy: randArray(r, outLen),
+      what: `${nd}-D n=${g.n} ${g.cIn}→${g.cOut} groups=${g.groups} relu=${relu} pool=${pool ? 'k' + pool.kernel.join('×') + ' s' + pool.stride.join('×') : 'none'}`,
+    });
+  }
+  return cases;
+}
+
+function outLength(c: Case): number {
+  return c.pool ? c.pool.planes * prod(c.pool.outSize) : c.g.n * c.g.cOut * prod(c.g.outSize);
+}
+
+/** The block by the separate kernels of backend B: conv, relu (on the bit patterns), pool. */
+function separateForward(B: Backend, c: Case): { y: Float32Array; idx: Int32Array | null } {
+  const z = new Float32Array(c.g.n * c.g.cOut * prod(c.g.outSize));
+  B.convForward(c.g, c.x, c.w, c.bias, z);
+  if (c.relu) {
+    const zi = new Int32Array(z.buffer);
+    for (let i = 0; i < zi.length; i++) if (zi[i] < 0) zi[i] = 0;
+  }
+  if (!c.pool) return { y: z, idx: null };
+  const y = new Float32Array(outLength(c));
+  const idx = new Int32Array(y.length);
+  B.maxPoolForward(c.pool, z, y, idx);
+  return { y, idx };
+}
+
+function blockForward(B: Backend, c: Case): { y: Float32Array; idx: Int32Array | null } {
+  const n = outLength(c);
+  const y = new Float32Array(n).fill(NaN);
+  const idx = c.pool ? new Int32Array(n).fill(-7) : null;
+  B.convBlockForward(c.g, c.pool, c.relu, c.x, c.w, c.bias, y, idx);
+  return { y, idx };
+}
+
+function blockBackward(
+  B: Backend,
+  c: Case,
+  y: Float32Array,
+  idx: Int32Array | null,
+  want = [true, true, true],
+) {
+  const dx = want[0] ? new Float32Array(c.x.length).fill(NaN) : null;
+  const dw = want[1] ? new Float32Array(c.w.length).fill(NaN) : null;
+  const db = want[2] && c.bias ? new Float32Array(c.g.cOut).fill(NaN) : null;
+  B.convBlockBackward(c.g, c.pool, c.relu, c.x, c.w, y, idx, c.dy, dx, dw, db);
+  return { dx, dw, db };
+}
+
+/** The backward by separate kernels: pool backward, relu backward, both conv gradients. */
+function separateBackward(B: Backend, c: Case) {
+  const z = new Float32Array(c.g.n * c.g.cOut * prod(c.g.outSize));
+  B.convForward(c.g, c.x, c.w, c.bias, z);
+  const zi = new Int32Array(z.buffer);
+  if (c.relu) for (let i = 0; i < zi.length; i++) if (zi[i] < 0) zi[i] = 0;
+  let dz = c.dy;
+  if (c.pool) {
+    const y = new Float32Array(outLength(c));
+    const idx = new Int32Array(y.length);
+    B.maxPoolForward(c.pool, z, y, idx);
+    dz = new Float32Array(z.length);
+    B.maxPoolBackward(c.pool, c.dy, idx, dz);
+  }
+  if (c.relu) dz = dz.map((v, i) => (zi[i] > 0 ? v : 0));
+  const dx = new Float32Array(c.x.length);
+  const dw = new Float32Array(c.w.length);
+  const db = c.bias ? new Float32Array(c.g.cOut) : null;
+  B.convBackwardInput(c.g, dz, c.w, dx);
+  B.convBackwardWeight(c.g, c.x, dz, dw, db);
+  return { dx, dw, db };
+}
+
+test('js conv block = conv, relu and max pool kernels in a row, bit for bit, forward and backward', () => {
+  for (const c of randomCases(1, 36)) {
+    const want = separateForward(J, c);
+    const got = blockForward(J, c);
+    assert.deepEqual(got.y, want.y, `${c.what}: y`);
+    assert.deepEqual(got.idx, want.idx, `${c.what}: idx`);
+    const gb = blockBackward(J, c, got.y, got.idx);
+    const sb = separateBackward(J, c);
+    assert.deepEqual(gb.dx, sb.dx, `${c.what}: dx`);
+    assert.deepEqual(gb.dw, sb.dw, `${c.what}: dw`);
+    assert.deepEqual(gb.db, sb.db, `${c.what}: db`);
+  }
+});
+
+/** Runs the body with 1 thread and then with the full pool. */
+function bothThreadCounts(body: (threads: string) => void) {
+  const full = N!.info().threads;
+  try {
+    setNativeThreads(1);
+    body('1 thread');
+  } finally {
+    setNativeThreads(full);
+  }
+  body(`${full} threads`);
+}
+
+test('native conv block forward = native conv, relu, max pool in a row (bit for bit) and = js', (t) => {
+  if (!N) return t.skip(skipMsg());
+  const cases = randomCases(2, 36);
+  bothThreadCounts((threads) => {
+    for (const c of cases) {
+      const got = blockForward(N, c);
+      const sep = separateForward(N, c);
+      assert.deepEqual(got.y, sep.y, `${c.what} (${threads}): y = native kernels in a row`);
+      assert.deepEqual(got.idx, sep.idx, `${c.what} (${threads}): idx = native kernels in a row`);
+      const js = blockForward(J, c);
+      assertClose(got.y, js.y, `${c.what} (${threads}): y = js`);
+    }
+  });
+});
+
+test('native conv block backward = js: dx, dw, db, and each of them alone', (t) => {
+  if (!N) return t.skip(skipMsg());
+  const cases = randomCases(3, 36);
+  bothThreadCounts((threads) => {
+    cases.forEach((c, i) => {
+      // Both backends from the same forward result, so the argmax they scatter through is the same.
+      const { y, idx } = blockForward(J, c);
+      const want = blockBackward(J, c, y, idx);
+      const only = [
+        [true, true, true],
+        [false, true, true],
+        [true, false, false],
+        [false, false, true],
+      ][i % 4];
+      const got = blockBackward(N, c, y, idx, only);
+      const what = `${c.what} (${threads})`;
+      if (only[0]) assertClose(got.dx!, want.dx!, `${what}: dx`, 2e-4);
+      else assert.equal(got.dx, null);
+      if (only[1]) assertClose(got.dw!, want.dw!, `${what}: dw`, 2e-4);
+      if (only[2] && c.bias) assertClose(got.db!, want.db!, `${what}: db`, 2e-4);
+    });
+  });
+});
+
+test('native conv block on an M1-sized layer (32→64, 2×2, pool 2) split over many tasks, ragged last one', (t) => {
+  if (!N) return t.skip(skipMsg());
+  const r = rng(4);
+  const n = 19;
+  const g: ConvGeometry = {
+    n,
+    cIn: 32,
+    cOut: 64,
+    groups: 1,
+    inSize: [1, 13, 13],
+    outSize: [1, 14, 14],
+    kernel: [1, 2, 2],
+    stride: [1, 1, 1],
+    padBefore: [0, 1, 1],
+    dilation: [1, 1, 1],
+  };
+  const pool: PoolGeometry = {
+    planes: n * 64,
+    inSize: [1, 14, 14],
+    outSize: [1, 7, 7],
+    kernel: [1, 2, 2],
+    stride: [1, 2, 2],
+    padding: [0, 0, 0],
+    dilation: [1, 1, 1],
+  };
+  for (const relu of [false, true]) {
+    const c: Case = {
+      g,
+      pool,
+      relu,
+      x: randArray(r, n * 32 * 169),
+      w: randArray(r, 64 * 32 * 4),
+      bias: randArray(r, 64),
+      dy: randArray(r, n * 64 * 49),
+      what: `M1 conv2 block relu=${relu}`,
+    };
+    bothThreadCounts((threads) => {
+      const got = blockForward(N, c);
+      const js = blockForward(J, c);
+      assertClose(got.y, js.y, `${c.what} (${threads}): y`);
+      assert.deepEqual(got.idx, js.idx, `${c.what} (${threads}): idx`);
+      const gb = blockBackward(N, c, js.y, js.idx);
+      const jb = blockBackward(J, c, js.y, js.idx);
+      assertClose(gb.dx!, jb.dx!, `${c.what} (${threads}): dx`, 2e-4);
+      assertClose(gb.dw!, jb.dw!, `${c.what} (${threads}): dw`, 2e-4);
+      assertClose(gb.db!, jb.db!, `${c.what} (${threads}): db`, 2e-4);
+    });
+  }
+});
+
+test('native conv block: a pool geometry that does not fit the convolution is refused', (t) => {
+  if (!N) return t.skip(skipMsg());
+  const [c] = randomCases(5, 2).filter((k) => k.pool);
+  const bad = {
+    ...c.pool!,
+    inSize: [c.pool!.inSize[0], c.pool!.inSize[1], c.pool!.inSize[2] + 1] as [number, number, number],
+  };
+  const y = new Float32Array(outLength(c));
+  assert.throws(
+    () => N.convBlockForward(c.g, bad, c.relu, c.x, c.w, c.bias, y, new Int32Array(y.length)),
+    /pool geometry does not match the convolution's output/,
+  );
+  assert.throws(() => N.convBlockForward(c.g, c.pool, c.relu, c.x, c.w, c.bias, y, null), /idx/);
+});

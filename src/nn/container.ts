@@ -7,6 +7,7 @@ import type { Tensor } from '../tensor/tensor.js';
 import { Module, annotateError, typeName } from './module.js';
 import { ShapeError } from './errors.js';
 import { Flatten, Unflatten } from './flatten.js';
+import { fusedRunAt, runFused } from './fusion.js';
 
 function checkModule(where: string, m: unknown, i: number | string): Module {
   if (!(m instanceof Module)) {
@@ -70,9 +71,19 @@ export class Sequential extends Module {
    */
   override forward(input: Tensor): Tensor {
     const entries = [...this._modules];
+    const layers = entries.map((e) => e[1]);
     const shapes: (readonly number[])[] = [];
     let x = input;
     for (let i = 0; i < entries.length; i++) {
+      // Conv → ReLU → MaxPool runs as one op where no one can tell (see fusion.ts).
+      const run = fusedRunAt(layers, i);
+      const fused = run && runFused(run, x);
+      if (run && fused) {
+        x = fused.out;
+        shapes.push(...fused.shapes);
+        i += run.length - 1;
+        continue;
+      }
       const m = entries[i][1];
       try {
         x = m.forward(x);

@@ -6,7 +6,8 @@
  */
 import type { Tensor } from '../tensor/tensor.js';
 import { empty } from './tensors.js';
-import { conv1d, conv2d, conv3d, convTranspose2d } from '../ops/conv.js';
+import { conv1d, conv2d, conv3d, convTranspose2d, type ConvOptions as OpConvOptions } from '../ops/conv.js';
+import { planConvBlock, type ConvBlockOptions, type ConvBlockPlan } from '../ops/conv-block.js';
 import type { IntOrTuple } from '../ops/geometry.js';
 import type { Generator } from '../tensor/random.js';
 import { checkConvInput } from '../doctor-checks.js';
@@ -194,18 +195,28 @@ export abstract class _ConvNd extends Module {
 type KernelArg = IntOrTuple | (ConvOptions & { kernelSize: IntOrTuple });
 type TransposeKernelArg = IntOrTuple | (ConvTransposeOptions & { kernelSize: IntOrTuple });
 
-abstract class _ConvForward extends _ConvNd {
+export abstract class _ConvForward extends _ConvNd {
   protected abstract op: typeof conv2d;
   override forward(input: Tensor): Tensor {
     this.checkInput(input);
     // The doctor's raw-pixels check; it only looks at tensors no op produced (the network's input).
     if (this.training && this.nd === 2) checkConvInput(input, typeName(this));
-    return this.op(input, this.weight, this.bias, {
-      stride: this.stride,
-      padding: this.padding,
-      dilation: this.dilation,
-      groups: this.groups,
-    });
+    return this.op(input, this.weight, this.bias, this.convOptions());
+  }
+
+  /**
+   * @internal This layer's forward followed by relu and/or max pooling, checked and ready to run
+   * as one op (see nn/fusion.ts); null for an unbatched input. Throws what forward would.
+   */
+  planBlock(input: Tensor, block: ConvBlockOptions): ConvBlockPlan | null {
+    this.checkInput(input);
+    const plan = planConvBlock(this.nd, input, this.weight, this.bias, this.convOptions(), block);
+    if (plan && this.training && this.nd === 2) checkConvInput(input, typeName(this));
+    return plan;
+  }
+
+  private convOptions(): OpConvOptions {
+    return { stride: this.stride, padding: this.padding, dilation: this.dilation, groups: this.groups };
   }
 }
 

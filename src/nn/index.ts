@@ -13,6 +13,7 @@ export type {
 export { Parameter } from './parameter.js';
 export { ShapeError } from './errors.js';
 export { Sequential, ModuleList, ModuleDict } from './container.js';
+export { setFusion, fusionEnabled } from './fusion.js';
 export { _ConvNd, Conv1d, Conv2d, Conv3d, ConvTranspose2d } from './conv.js';
 export type { ConvOptions, ConvTransposeOptions, PaddingMode } from './conv.js';
 export {

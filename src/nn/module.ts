@@ -60,6 +60,22 @@ function checkName(owner: Module, kind: string, name: unknown): asserts name is 
   }
 }
 
+/** Each module's forward wrapper as its constructor made it (see unobservedForward). */
+const ownForwards = new WeakMap<Module, (...args: unknown[]) => Tensor>();
+
+/**
+ * Whether m's forward is `classForward` (its class's, not overridden by a subclass or replaced on
+ * the instance) and nothing observes its calls (no forward hooks): only then may a container run
+ * it fused with its neighbours (nn/fusion.ts) without anyone being able to tell.
+ */
+export function unobservedForward(m: Module, classForward: (...args: never[]) => unknown): boolean {
+  return (
+    m._forwardHooks.size === 0 &&
+    m.forward === ownForwards.get(m) &&
+    (Object.getPrototypeOf(m) as Module).forward === classForward
+  );
+}
+
 export class Module {
   /**
    * Whether every forward argument must be a Tensor (the built-in layers say yes), so that a wrong
@@ -79,8 +95,10 @@ export class Module {
     // `this.forward` is already the most derived class's method here (the prototype is set before
     // the base constructor runs). Wrap it in an own, non-enumerable property.
     const inner = this.forward;
+    const wrapped = (...args: unknown[]) => this.callForward(inner, args);
+    ownForwards.set(this, wrapped);
     Object.defineProperty(this, 'forward', {
-      value: (...args: unknown[]) => this.callForward(inner, args),
+      value: wrapped,
       writable: true,
       configurable: true,
       enumerable: false,

@@ -67,7 +67,7 @@ function checkPadding(where: string, kernel: number[], padding: number[]): void 
 
 const MAX_KEYS = ['stride', 'padding', 'dilation', 'ceilMode'];
 
-abstract class _MaxPoolNd extends Module {
+export abstract class _MaxPoolNd extends Module {
   static override readonly tensorInputs = true;
   readonly kernelSize: IntOrTuple;
   readonly stride: IntOrTuple;
@@ -95,7 +95,8 @@ abstract class _MaxPoolNd extends Module {
     this.ceilMode = checkBool(where, 'ceilMode', o.ceilMode ?? false);
   }
 
-  protected get options() {
+  /** @internal The options of the maxPool op (also read by nn/fusion.ts). */
+  get options() {
     return {
       kernelSize: this.kernelSize,
       stride: this.stride,

@@ -79,14 +79,24 @@ function channelSums(dy: Float32Array, n: number, c: number, plane: number): Flo
   return db;
 }
 
-function convNd(
+/** A checked convolution of a batched input: its kernel geometry and output shape. */
+export interface ConvPlan {
+  g: ConvGeometry;
+  outShape: number[];
+}
+
+/**
+ * Checks a convolution's arguments (input batched or not) and, for a batched input, works out its
+ * geometry; null for an unbatched one, which the caller runs as a batch of one.
+ */
+export function planConv(
   nd: number,
   op: string,
   input: Tensor,
   weight: Tensor,
   bias: Tensor | null | undefined,
   options: ConvOptions,
-): Tensor {
+): ConvPlan | null {
   checkFloat(op, input, 'input');
   checkFloat(op, weight, 'weight');
   const letters = spatialLetters(nd);
@@ -96,11 +106,7 @@ function convNd(
       `${op}: expected a ${nd + 2}-D weight [C_out, C_in / groups, ${letters.map((l) => 'k' + l).join(', ')}], got shape ${formatShape(weight.shape)}`,
     );
   }
-  // Unbatched input: run as a batch of one and drop the batch dim again.
-  if (input.ndim === nd + 1) {
-    const out = convNd(nd, op, input.reshape([1, ...input.shape]), weight, bias, options);
-    return out.reshape(out.shape.slice(1));
-  }
+  if (input.ndim === nd + 1) return null;
   const groups = options.groups ?? 1;
   const n = input.shape[0];
   const cIn = input.shape[1];
@@ -167,7 +173,25 @@ function convNd(
     padBefore: to3(padBefore, 0),
     dilation: to3(dilation, 1),
   };
-  const outShape = [n, cOut, ...outSize];
+  return { g, outShape: [n, cOut, ...outSize] };
+}
+
+function convNd(
+  nd: number,
+  op: string,
+  input: Tensor,
+  weight: Tensor,
+  bias: Tensor | null | undefined,
+  options: ConvOptions,
+): Tensor {
+  const plan = planConv(nd, op, input, weight, bias, options);
+  // Unbatched input: run as a batch of one and drop the batch dim again.
+  if (plan === null) {
+    const out = convNd(nd, op, input.reshape([1, ...input.shape]), weight, bias, options);
+    return out.reshape(out.shape.slice(1));
+  }
+  const { g, outShape } = plan;
+  const { n, cOut } = g;
   const y = emptyFloat32(numelOf(outShape));
   getBackend().convForward(
     g,
@@ -197,7 +221,7 @@ function convNd(
         dw = new Tensor(dwData, weight.shape);
         if (dbData) db = new Tensor(dbData, [cOut]);
       } else {
-        db = new Tensor(channelSums(dy, n, cOut, numelOf(outSize)), [cOut]);
+        db = new Tensor(channelSums(dy, n, cOut, numelOf(outShape.slice(2))), [cOut]);
       }
     }
     return [dx, dw, db];

@@ -45,16 +45,17 @@ function to3(a: readonly number[], fill: number): [number, number, number] {
   return out as [number, number, number];
 }
 
-interface PoolPlan {
+export interface PoolPlan {
   g: PoolGeometry;
   /** Output shape in the input's layout (batched or not). */
   outShape: number[];
 }
 
-function poolPlan(
+/** Checks a pooling's arguments against an input (a tensor, or the shape one will have). */
+export function poolPlan(
   nd: number,
   op: string,
-  input: Tensor,
+  input: Pick<Tensor, 'dtype' | 'shape' | 'ndim'>,
   options: { kernelSize: IntOrTuple; stride?: IntOrTuple | null; padding?: IntOrTuple; ceilMode?: boolean },
   dilationOpt: IntOrTuple,
 ): PoolPlan {

@@ -1,11 +1,12 @@
 /**
  * Where a training step's time goes: `node --import tsx bench/profile.ts [--model m1|m2|both]
- * [--steps N] [--threads T] [--backend js|native] [--repeats R]`.
+ * [--steps N] [--threads T] [--backend js|native] [--repeats R] [--fusion off] [--layers]`.
  *
  * Runs N Adam training steps of the benchmark models and prints, per phase (forward, loss,
  * backward, step, zeroGrad), wall and CPU time per step, split into time inside backend kernels
- * (each kernel wrapped with a timer) and the TypeScript around them; then forward time per layer,
- * backward time per grad function, and per kernel. The machine is shared, so compare shares
+ * (each kernel wrapped with a timer) and the TypeScript around them; then backward time per grad
+ * function, and per kernel. `--layers` adds forward time per layer, which means running the
+ * layers unfused (`--fusion off` does that without the table). The machine is shared, so compare shares
  * within one run rather than absolute figures across runs; CPU time is the steadier of the two
  * when other processes compete for the cores (use --threads 1 to make it comparable to wall time).
  *
@@ -68,21 +69,6 @@ function summariseCpuProfile(file: string, top: number): void {
 
 // ---- instrumented training ----------------------------------------------------------------------
 
-const kernelNames = [
-  'gemm',
-  'convForward',
-  'convBackwardInput',
-  'convBackwardWeight',
-  'maxPoolForward',
-  'maxPoolBackward',
-  'avgPoolForward',
-  'avgPoolBackward',
-  'adamStep',
-  // optional elementwise kernels (ops/activation.ts), timed when the backend has them
-  'relu',
-  'reluBackward',
-] as const;
-
 /** Wraps each kernel of `be` in place with a wall-clock timer; returns the buckets and an undo. */
 function instrumentBackend(be: Backend): {
   kernels: Map<string, Bucket>;
@@ -93,9 +79,10 @@ function instrumentBackend(be: Backend): {
   const originals = new Map<string, unknown>();
   const obj = be as unknown as Record<string, (...a: unknown[]) => unknown>;
   let total = 0;
-  for (const name of kernelNames) {
+  // Every kernel the backend has (all its functions but info), so new kernels are timed too.
+  for (const name of Object.keys(obj)) {
     const fn = obj[name];
-    if (typeof fn !== 'function') continue;
+    if (typeof fn !== 'function' || name === 'info') continue;
     originals.set(name, fn);
     const b: Bucket = { ms: 0, calls: 0 };
     kernels.set(name, b);
@@ -157,7 +144,13 @@ interface PhaseTimes {
   kernel: number;
 }
 
-function profileModel(label: string, build: () => st.nn.Sequential, batch: number, steps: number): void {
+function profileModel(
+  label: string,
+  build: () => st.nn.Sequential,
+  batch: number,
+  steps: number,
+  perLayer: boolean,
+): void {
   st.manualSeed(0);
   const model = build();
   const optimizer = new st.optim.Adam(model.parameters(), { lr: 1e-3 });
@@ -184,7 +177,9 @@ function profileModel(label: string, build: () => st.nn.Sequential, batch: numbe
   const inst = instrumentBackend(st.getBackend());
   const layers = new Map<string, Bucket>();
   const grads = new Map<string, Bucket>();
-  for (const [name, m] of model.namedChildren()) {
+  // Wrapping a layer's forward makes Sequential run it on its own (see nn/fusion.ts), so the
+  // per-layer table is opt-in: it profiles the unfused model.
+  for (const [name, m] of perLayer ? model.namedChildren() : []) {
     const inner = m.forward.bind(m);
     const b = bucket(layers, `${name} ${m.constructor.name}`);
     m.forward = (...a: st.Tensor[]) => {
@@ -247,7 +242,7 @@ function profileModel(label: string, build: () => st.nn.Sequential, batch: numbe
       );
     }
   };
-  table('forward by layer (kernels included):', layers);
+  if (perLayer) table('forward by layer (kernels included; layers unfused):', layers);
   table('backward by grad function (kernels included):', grads);
   table('kernels:', inst.kernels);
 }
@@ -269,9 +264,11 @@ function main(): void {
   const model = arg('model', 'both');
   const steps = Number(arg('steps', backend === 'js' ? '3' : '20'));
   const repeats = Number(arg('repeats', '1'));
+  const perLayer = argv.includes('--layers');
+  if (arg('fusion', 'on') === 'off') st.nn.setFusion(false);
   for (let r = 0; r < repeats; r++) {
-    if (model === 'm1' || model === 'both') profileModel('m1 SimpleCNN', simpleCNN, 128, steps);
-    if (model === 'm2' || model === 'both') profileModel('m2 SmallCNN', smallCNN, 64, steps * 4);
+    if (model === 'm1' || model === 'both') profileModel('m1 SimpleCNN', simpleCNN, 128, steps, perLayer);
+    if (model === 'm2' || model === 'both') profileModel('m2 SmallCNN', smallCNN, 64, steps * 4, perLayer);
   }
 }
 

@@ -152,38 +152,38 @@ __attribute__((target("avx2,fma"))) void ukr_avx2_small(int kc, const float* __r
   for (int r = 0; r < MR; ++r) store_row16(c + r * ldc, acc0[r], acc1[r], beta);
 }
 
-// MR rows × 32 columns (MR = 12: 24 zmm accumulators), two B vectors, broadcasts folded into the FMAs.
-// The 2·MR lines of the next C tile are prefetched one every 4 steps of k: when C is far larger
-// than the caches (M1's linear backward writes a 128 × 14400 C over k = 128), the tile's lines
-// come from L3 while this one computes. All at once, they would take every L1 fill buffer and
-// stall the loads of the A panels from L2 (~15% of that product's time).
-#define STRIDE_UKR512_STEP                             \
-  do {                                                 \
-    const __m512 b0 = _mm512_load_ps(b);               \
-    const __m512 b1 = _mm512_load_ps(b + 16);          \
-    _Pragma("GCC unroll 12") for (int r = 0; r < MR; ++r) { \
-      const __m512 x = _mm512_set1_ps(a[r]);           \
-      acc0[r] = _mm512_fmadd_ps(x, b0, acc0[r]);       \
-      acc1[r] = _mm512_fmadd_ps(x, b1, acc1[r]);       \
-    }                                                  \
-    a += MR;                                           \
-    b += 32;                                           \
+// MR rows × 16·NV columns (12 × 32 or 8 × 48: 24 zmm accumulators), NV B vectors per step of k,
+// broadcasts of A folded into the FMAs. The NV·MR lines of the next C tile are prefetched one
+// every 4 steps of k: when C is far larger than the caches (M1's linear backward writes a
+// 128 × 14400 C over k = 128), the tile's lines come from L3 while this one computes. All at
+// once, they would take every L1 fill buffer and stall the loads of the A panels from L2 (~7% of
+// that product's time).
+#define STRIDE_UKR512_STEP                                        \
+  do {                                                            \
+    __m512 bv[NV];                                                \
+    _Pragma("GCC unroll 4") for (int v = 0; v < NV; ++v) bv[v] = _mm512_load_ps(b + 16 * v); \
+    _Pragma("GCC unroll 12") for (int r = 0; r < MR; ++r) {       \
+      const __m512 x = _mm512_set1_ps(a[r]);                      \
+      _Pragma("GCC unroll 4") for (int v = 0; v < NV; ++v) acc[r][v] = _mm512_fmadd_ps(x, bv[v], acc[r][v]); \
+    }                                                             \
+    a += MR;                                                      \
+    b += 16 * NV;                                                 \
   } while (0)
-template <int MR>
+template <int MR, int NV>
 __attribute__((target("avx512f"))) void ukr_avx512(int kc, const float* __restrict a, const float* __restrict b,
                                                      float* c, int ldc, float beta, const float* next) {
-  __m512 acc0[MR], acc1[MR];
+  __m512 acc[MR][NV];
 #pragma GCC unroll 12
-  for (int r = 0; r < MR; ++r) {
-    acc0[r] = _mm512_setzero_ps();
-    acc1[r] = _mm512_setzero_ps();
-    _mm_prefetch(reinterpret_cast<const char*>(c + r * ldc), _MM_HINT_T0);
-    _mm_prefetch(reinterpret_cast<const char*>(c + r * ldc + 16), _MM_HINT_T0);
-  }
+  for (int r = 0; r < MR; ++r)
+#pragma GCC unroll 4
+    for (int v = 0; v < NV; ++v) {
+      acc[r][v] = _mm512_setzero_ps();
+      _mm_prefetch(reinterpret_cast<const char*>(c + r * ldc + 16 * v), _MM_HINT_T0);
+    }
   int p = 0;
   if (next)
-    for (int l = 0; l < 2 * MR && p + 4 <= kc; ++l, p += 4) {
-      _mm_prefetch(reinterpret_cast<const char*>(next + (l >> 1) * ldc + (l & 1) * 16), _MM_HINT_T0);
+    for (int l = 0; l < NV * MR && p + 4 <= kc; ++l, p += 4) {
+      _mm_prefetch(reinterpret_cast<const char*>(next + (l / NV) * ldc + (l % NV) * 16), _MM_HINT_T0);
       STRIDE_UKR512_STEP;
       STRIDE_UKR512_STEP;
       STRIDE_UKR512_STEP;
@@ -196,15 +196,15 @@ __attribute__((target("avx512f"))) void ukr_avx512(int kc, const float* __restri
 #pragma GCC unroll 12
   for (int r = 0; r < MR; ++r) {
     float* cr = c + r * ldc;
-    if (beta == 0.0f) {
-      _mm512_storeu_ps(cr, acc0[r]);
-      _mm512_storeu_ps(cr + 16, acc1[r]);
-    } else if (beta == 1.0f) {
-      _mm512_storeu_ps(cr, _mm512_add_ps(_mm512_loadu_ps(cr), acc0[r]));
-      _mm512_storeu_ps(cr + 16, _mm512_add_ps(_mm512_loadu_ps(cr + 16), acc1[r]));
-    } else {
-      _mm512_storeu_ps(cr, _mm512_fmadd_ps(vb, _mm512_loadu_ps(cr), acc0[r]));
-      _mm512_storeu_ps(cr + 16, _mm512_fmadd_ps(vb, _mm512_loadu_ps(cr + 16), acc1[r]));
+#pragma GCC unroll 4
+    for (int v = 0; v < NV; ++v) {
+      float* cv = cr + 16 * v;
+      if (beta == 0.0f)
+        _mm512_storeu_ps(cv, acc[r][v]);
+      else if (beta == 1.0f)
+        _mm512_storeu_ps(cv, _mm512_add_ps(_mm512_loadu_ps(cv), acc[r][v]));
+      else
+        _mm512_storeu_ps(cv, _mm512_fmadd_ps(vb, _mm512_loadu_ps(cv), acc[r][v]));
     }
   }
 }
@@ -226,11 +226,11 @@ KernelSet select_kernels() {
   const bool allow512 = !force || std::strcmp(force, "avx512") == 0;
   const bool allow2 = allow512 || std::strcmp(force, "avx2") == 0;
   if (allow512 && __builtin_cpu_supports("avx512f"))
-    return {{{12, 32, 144, 256, 4096, ukr_avx512<12>, "avx512"},
-             {8, 32, 144, 256, 4096, ukr_avx512<8>, "avx512"},
-             {4, 32, 144, 256, 4096, ukr_avx512<4>, "avx512"}},
+    return {{{12, 32, 144, 256, 4096, ukr_avx512<12, 2>, "avx512"},
+             {8, 32, 144, 256, 4096, ukr_avx512<8, 2>, "avx512"},
+             {4, 32, 144, 256, 4096, ukr_avx512<4, 2>, "avx512"}},
             3,
-            {1.0f, 0.95f, 0.7f}};
+            {1.0f, 0.97f, 0.6f}};
   if (allow2 && __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
     return {{{6, 16, 144, 256, 4096, ukr_avx2_6x16, "avx2"},
              {4, 16, 144, 256, 4096, ukr_avx2_small<4>, "avx2"},
@@ -250,13 +250,40 @@ const KernelSet& kernels() {
 
 const Kernel& kernel() { return kernels().k[0]; }
 
-// The kernel with the least expected time on an m-row product: padded rows / relative speed.
+// For the last, partial row panel of a product whose main kernel is K: the shortest kernel of the
+// same width that covers `rows` rows (K itself when none is shorter). m = 128 with the 12-row
+// kernel then ends with an 8-row tile written in place rather than a 12-row one computed into a
+// buffer and copied out (which also missed the next-tile prefetch: M1's linear backward, C far
+// out of cache, lost ~10% there).
+int tail_index(int main, int rows) {
+  const KernelSet& ks = kernels();
+  int best = main;
+  for (int i = 0; i < ks.count; ++i)
+    if (ks.k[i].nr == ks.k[main].nr && ks.k[i].mr >= rows && ks.k[i].mr < ks.k[best].mr) best = i;
+  return best;
+}
+
+const Kernel& tail_kernel(const Kernel& K, int rows) {
+  const KernelSet& ks = kernels();
+  return ks.k[tail_index(int(&K - ks.k), rows)];
+}
+
+// The kernel with the least expected time on an m-row product: the rows its full tiles and its
+// tail kernel compute, each divided by that kernel's relative speed. The AVX-512 speeds are set so
+// that m = 64 keeps 8×32 eight times (66.0; 12×32 five times and a 4×32 tail, 66.7, measured ~4%
+// slower on M1's conv2 weight gradient) and m = 128 takes 12×32 ten times and an 8×32 tail
+// (128.2, against 132 for 12×32 with a padded tile, or for 8×32).
 const Kernel& kernel_for(int m) {
   const KernelSet& ks = kernels();
   int best = 0;
   float bestCost = 0.0f;
   for (int i = 0; i < ks.count; ++i) {
-    const float cost = float((m + ks.k[i].mr - 1) / ks.k[i].mr * ks.k[i].mr) / ks.speed[i];
+    const int mr = ks.k[i].mr, rem = m % mr;
+    float cost = float(m - rem) / ks.speed[i];
+    if (rem > 0) {
+      const int t = tail_index(i, rem);
+      cost += float(ks.k[t].mr) / ks.speed[t];
+    }
     if (i == 0 || cost < bestCost) best = i, bestCost = cost;
   }
   return ks.k[best];
@@ -402,34 +429,37 @@ inline bool pack_transposed(const float* s, int64_t ls, int rows, int kc, int w,
 
 // A block rows [i0, i0+mc) × cols [p0, p0+kc) of op(A), times alpha, into MR-row micro-panels:
 // dst[panel][p][r]. Rows past mc are zero.
-void pack_a(bool ta, const float* a, int lda, int i0, int p0, int mc, int kc, float alpha, int mr, float* dst) {
+// The last panel, when partial, is `mrTail` rows tall (the tail kernel's height).
+void pack_a(bool ta, const float* a, int lda, int i0, int p0, int mc, int kc, float alpha, int mr, int mrTail,
+            float* dst) {
   for (int ir = 0; ir < mc; ir += mr) {
     const int rows = std::min(mr, mc - ir);
     float* d = dst + static_cast<int64_t>(ir) * kc;
-    if (!ta && pack_transposed(a + static_cast<int64_t>(i0 + ir) * lda + p0, lda, rows, kc, mr, alpha, d)) {
+    const int w = rows < mr ? mrTail : mr;
+    if (!ta && pack_transposed(a + static_cast<int64_t>(i0 + ir) * lda + p0, lda, rows, kc, w, alpha, d)) {
       continue;
     } else if (!ta) {
       const float* src[32];
       for (int r = 0; r < rows; ++r) src[r] = a + static_cast<int64_t>(i0 + ir + r) * lda + p0;
       for (int p = 0; p < kc; ++p) {
-        float* dp = d + p * mr;
+        float* dp = d + p * w;
         int r = 0;
         if (alpha == 1.0f)
           for (; r < rows; ++r) dp[r] = src[r][p];
         else
           for (; r < rows; ++r) dp[r] = alpha * src[r][p];
-        for (; r < mr; ++r) dp[r] = 0.0f;
+        for (; r < w; ++r) dp[r] = 0.0f;
       }
     } else {
       for (int p = 0; p < kc; ++p) {
         const float* s = a + static_cast<int64_t>(p0 + p) * lda + i0 + ir;
-        float* dp = d + p * mr;
+        float* dp = d + p * w;
         int r = 0;
         if (alpha == 1.0f)
           for (; r < rows; ++r) dp[r] = s[r];
         else
           for (; r < rows; ++r) dp[r] = alpha * s[r];
-        for (; r < mr; ++r) dp[r] = 0.0f;
+        for (; r < w; ++r) dp[r] = 0.0f;
       }
     }
   }
@@ -530,7 +560,7 @@ void gemm_block(const Kernel& K, bool ta, bool tb, int m, int n, int k, float al
   const int NC = std::min(K.nc, (n + nr - 1) / nr * nr);
   Scratch& s = tl_scratch;
   float* pa = s.a.get(static_cast<size_t>(MC) * KC);
-  alignas(64) float tmp[32 * 32];
+  alignas(64) float tmp[16 * 64];  // one tile (MR·NR <= 1024)
 
   // The micro-kernels of one B micro-panel (global column jg, `cols` wide, packed at bp) against
   // the packed A block rows [ic, ic+mc); `next`, `nextCols`: the panel that follows (0 wide: none
@@ -538,23 +568,27 @@ void gemm_block(const Kernel& K, bool ta, bool tb, int m, int n, int k, float al
   auto panel = [&](int ic, int mc, int kc, float be, int64_t jg, int cols, const float* bp, int64_t next,
                    int nextCols) {
     const bool contiguous = cm.contiguous(jg, cols);
-    int64_t coff[32];  // where each column of the panel lives in C (edge tiles only)
+    int64_t coff[64];  // where each column of the panel lives in C (edge tiles only)
     bool haveOff = false;
+    const int rem = mc % mr;
+    const Kernel& T = rem ? tail_kernel(K, rem) : K;  // the last panel's kernel
     for (int ir = 0; ir < mc; ir += mr) {
       const int rows = std::min(mr, mc - ir);
+      const Kernel& U = rows < mr ? T : K;
       const float* ap = pa + static_cast<int64_t>(ir) * kc;
       float* crow = c + static_cast<int64_t>(ic + ir) * ldc;
-      if (rows == mr && cols == nr && contiguous) {
-        // The next full tile written in place, for the kernel to prefetch: the one below, or at
-        // the bottom of the panel the top of the next panel.
+      if (rows == U.mr && cols == nr && contiguous) {
+        // The next tile written in place, for the kernel to prefetch (its first MR rows: past a
+        // shorter tail tile, a few lines to spare): the one below, or at the bottom of the panel
+        // the top of the next panel.
         const float* nextTile = nullptr;
-        if (ir + 2 * mr <= mc)
+        if (ir + mr < mc && (ir + 2 * mr <= mc || rem == T.mr))
           nextTile = crow + int64_t(mr) * ldc + cm.at(jg);
-        else if (ir + mr >= mc && nextCols == nr && mc >= mr && cm.contiguous(next, nr))
+        else if (ir + mr >= mc && nextCols == nr && (mc >= mr || rem == T.mr) && cm.contiguous(next, nr))
           nextTile = c + int64_t(ic) * ldc + cm.at(next);
-        K.ukr(kc, ap, bp, crow + cm.at(jg), ldc, be, nextTile);
+        U.ukr(kc, ap, bp, crow + cm.at(jg), ldc, be, nextTile);
       } else {
-        K.ukr(kc, ap, bp, tmp, nr, 0.0f, nullptr);
+        U.ukr(kc, ap, bp, tmp, nr, 0.0f, nullptr);
         if (!haveOff) {
           for (int j = 0; j < cols; ++j) coff[j] = cm.at(jg + j);
           haveOff = true;
@@ -584,14 +618,15 @@ void gemm_block(const Kernel& K, bool ta, bool tb, int m, int n, int k, float al
   if (m <= MC) {
     // A fits one block, so each packed B micro-panel is used by one pass of micro-kernels and
     // never again: pack it just before that pass into an L1-sized buffer rather than packing a
-    // whole KC × NC block through L2 first. Same arithmetic, same order as the blocked loop. M1's conv2 GEMMs (n = 1800) packed ~1 MiB of B through L2 (one core:
-    // ~154 -> ~175 GFLOP/s forward); a software prefetch of the next panel's source, tried on
-    // its linear backward (B read 32 columns at a time from 128 rows far apart), changed nothing.
+    // whole KC × NC block through L2 first. Same arithmetic, same order as the blocked loop.
+    // M1's conv2 GEMMs (n = 1800) packed ~1 MiB of B through L2 (one core: ~154 -> ~175
+    // GFLOP/s forward); a software prefetch of the next panel's source, tried on its linear
+    // backward (B read 32 columns at a time from 128 rows far apart), changed nothing.
     float* bp = s.b.get(static_cast<size_t>(KC) * nr);
     for (int pc = 0; pc < k; pc += KC) {
       const int kc = std::min(KC, k - pc);
       const float be = pc == 0 ? beta : 1.0f;
-      pack_a(ta, a, lda, 0, pc, m, kc, alpha, mr, pa);
+      pack_a(ta, a, lda, 0, pc, m, kc, alpha, mr, tail_kernel(K, m % mr).mr, pa);
       for (int jr = 0; jr < n; jr += nr) {
         const int cols = std::min(nr, n - jr);
         const int64_t jg = jBase + jr;
@@ -612,7 +647,7 @@ void gemm_block(const Kernel& K, bool ta, bool tb, int m, int n, int k, float al
       pack_b(tb, b, ldb, bm, pc, jBase + jc, kc, nc, nr, pb);
       for (int ic = 0; ic < m; ic += MC) {
         const int mc = std::min(MC, m - ic);
-        pack_a(ta, a, lda, ic, pc, mc, kc, alpha, mr, pa);
+        pack_a(ta, a, lda, ic, pc, mc, kc, alpha, mr, tail_kernel(K, mc % mr).mr, pa);
         for (int jr = 0; jr < nc; jr += nr)
           panel(ic, mc, kc, be, jBase + jc + jr, std::min(nr, nc - jr), pb + static_cast<int64_t>(jr) * kc,
                 jBase + jc + jr + nr, std::min(nr, nc - jr - nr));

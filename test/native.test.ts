@@ -398,6 +398,9 @@ test('native maxPool 2×2 stride 2 (the specialised path) = js: values bit for b
     [2, 3, 6, 5, 3, 2],
     [3, 1, 5, 5, 3, 3],
     [200, 1, 12, 12, 6, 6],
+    // wider than one 16-output vector step: full steps and a masked tail
+    [2, 1, 4, 50, 2, 25],
+    [1, 1, 3, 70, 1, 35],
   ];
   bothThreadCounts((threads) => {
     for (const [planes, D, H, W, oH, oW] of cases) {

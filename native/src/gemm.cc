@@ -957,10 +957,14 @@ void sgemm_nt_sum(int m, int n, int len, int count, float alpha, const float* a,
   const double flops = double(m) * n * len * count;
   const int T = in_parallel_region() || flops < 96.0 * 96 * 96 ? 1 : num_threads();
   const int k = int(std::min<int64_t>(int64_t(len) * count, INT32_MAX));
-  if (count > 0 && len > 0 && alpha != 0.0f && !prefer_nt(m, n, k) && lda <= INT32_MAX && ldb <= INT32_MAX) {
+  static const bool packedWins = std::strcmp(kernel().name, "avx512") == 0;
+  if (packedWins && count > 0 && len > 0 && alpha != 0.0f && !prefer_nt(m, n, k) && lda <= INT32_MAX &&
+      ldb <= INT32_MAX) {
     // 64+ rows and columns: the packed path, one product per run of k (sample), now that the
     // transposing packs are register transposes. M1's conv2 weight gradient (64 × 128, two runs
-    // of 900): ~103 -> ~156 GFLOP/s on one core (CPU time, native/bench/gemm_shapes.cc).
+    // of 900): ~103 -> ~160 GFLOP/s on one core (CPU time, native/bench/gemm_shapes.cc). Only
+    // with the AVX-512 kernels: with STRIDE_SIMD=avx2 (6×16 kernel, the dot products still in
+    // AVX-512 on this CPU) it measured ~105 -> ~94, so the dot products stay elsewhere.
     const ColMap plain;
     for (int s = 0; s < count; ++s)
       packed(false, true, m, n, len, alpha, a + s * strideA, int(lda), b + s * strideB, int(ldb), plain,

@@ -9,13 +9,18 @@
 //           for ir in MC by MR:        ... while the A micro-panels stream past it
 //             micro-kernel: MR × NR tile of C += A-panel · B-panel, held in registers
 //
-// Transposed operands are handled by the packing routines, never materialised. Partial tiles at
-// the edges run the same micro-kernel into a small buffer that is then merged into C.
+// When A fits one block (m <= MC: the 64-128-row products of M1's linear layers and conv2), the
+// loop is pc, then jr with each B micro-panel packed just before its pass over A (L1, not L2).
+// Transposed operands are handled by the packing routines, never materialised; operands stored
+// along k (A as is, B transposed) go through 8×8 register transposes. A partial last row panel
+// runs the shortest kernel of the same width that covers it; other partial tiles run into a
+// small buffer that is then merged into C.
 // Micro-kernels: AVX-512 (12×32, 8×32, 4×32) and AVX2/FMA (6×16, 4×16, 2×16), compiled with target
 // attributes and picked at load time with __builtin_cpu_supports (the height per call, by the
 // number of rows); a portable 4×8 loop kernel everywhere else.
 //
 // Also here: the dot-product path for C = A·Bᵀ with long k (nt_sum), and the thread split.
+// native/bench/gemm_shapes.cc times the calls of M1's training step.
 #include "gemm.h"
 
 #include <algorithm>

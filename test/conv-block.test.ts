@@ -282,3 +282,63 @@ test('native conv block: a pool geometry that does not fit the convolution is re
   );
   assert.throws(() => N.convBlockForward(c.g, c.pool, c.relu, c.x, c.w, c.bias, y, null), /idx/);
 });
+
+test("native conv = js on 'same' 2-D convolutions (whole-plane shifted im2col/col2im): k 1-5, even k, dilation", (t) => {
+  if (!N) return t.skip(skipMsg());
+  const r = rng(6);
+  // [k, dilation, padBefore] with padAfter = d(k-1) - padBefore, so the output keeps the width.
+  for (const [k, d, pb] of [
+    [3, 1, 1],
+    [1, 1, 0],
+    [5, 1, 2],
+    [4, 1, 1],
+    [3, 2, 2],
+    [2, 1, 0],
+  ]) {
+    for (const [h, w] of [
+      [14, 14],
+      [5, 9],
+      [1, 7],
+    ]) {
+      const n = 5;
+      const g: ConvGeometry = {
+        n,
+        cIn: 3,
+        cOut: 4,
+        groups: 1,
+        inSize: [1, h, w],
+        outSize: [1, h, w],
+        kernel: [1, k, k],
+        stride: [1, 1, 1],
+        padBefore: [0, pb, pb],
+        dilation: [1, d, d],
+      };
+      const x = randArray(r, n * 3 * h * w);
+      const wt = randArray(r, 4 * 3 * k * k);
+      const bias = randArray(r, 4);
+      const dy = randArray(r, n * 4 * h * w);
+      const what = `k=${k} d=${d} pad ${pb} on ${h}×${w}`;
+      bothThreadCounts((threads) => {
+        const [yj, yn] = [new Float32Array(dy.length), new Float32Array(dy.length).fill(NaN)];
+        J.convForward(g, x, wt, bias, yj);
+        N.convForward(g, x, wt, bias, yn);
+        assertClose(yn, yj, `${what} (${threads}) forward`);
+        const [dxj, dxn] = [new Float32Array(x.length), new Float32Array(x.length).fill(NaN)];
+        J.convBackwardInput(g, dy, wt, dxj);
+        N.convBackwardInput(g, dy, wt, dxn);
+        assertClose(dxn, dxj, `${what} (${threads}) backward-input`);
+        const [dwj, dwn] = [new Float32Array(wt.length), new Float32Array(wt.length).fill(NaN)];
+        J.convBackwardWeight(g, x, dy, dwj, null);
+        N.convBackwardWeight(g, x, dy, dwn, null);
+        assertClose(dwn, dwj, `${what} (${threads}) backward-weight`, 2e-4);
+        const c: Case = { g, pool: null, relu: true, x, w: wt, bias, dy, what };
+        const jb = blockForward(J, c);
+        assertClose(blockForward(N, c).y, jb.y, `${what} (${threads}) block forward`);
+        const want = blockBackward(J, c, jb.y, null);
+        const got = blockBackward(N, c, jb.y, null);
+        assertClose(got.dx!, want.dx!, `${what} (${threads}) block dx`, 2e-4);
+        assertClose(got.dw!, want.dw!, `${what} (${threads}) block dw`, 2e-4);
+      });
+    }
+  }
+});

@@ -12,6 +12,10 @@
 #include <functional>
 #include <vector>
 
+#ifdef __AVX512F__
+#include <immintrin.h>
+#endif
+
 #include "gemm.h"
 #include "kernels.h"
 #include "threadpool.h"
@@ -108,8 +112,108 @@ inline void valid_range(int outSize, int inSize, int stride, int off, int& lo, i
   hi = std::clamp(hi, lo, outSize);
 }
 
+// One row of a column matrix, dst[0, n) = src[ow] for ow in [lo, hi), else 0 (src is already
+// offset so that its element ow is the one output ow reads). Rows are short (7 to 30 outputs in
+// the MNIST models), so with AVX-512 each is one or two masked loads and stores: no per-row calls,
+// no scalar head or tail; the masked lanes are never read.
+inline void copy_row(float* dst, const float* src, int lo, int hi, int n) {
+#ifdef __AVX512F__
+  for (int b = 0; b < n; b += 16) {
+    const int m = std::min(16, n - b);
+    const int l = std::clamp(lo - b, 0, 16), h = std::clamp(hi - b, 0, 16);
+    const __mmask16 valid = __mmask16(((1u << h) - 1) & ~((1u << l) - 1));
+    _mm512_mask_storeu_ps(dst + b, __mmask16((1u << m) - 1), _mm512_maskz_loadu_ps(valid, src + b));
+  }
+#else
+  std::fill(dst, dst + lo, 0.0f);
+  for (int ow = lo; ow < hi; ++ow) dst[ow] = src[ow];
+  std::fill(dst + std::max(lo, hi), dst + n, 0.0f);
+#endif
+}
+
+// The adjoint: dst[ow] += src[ow] for ow in [lo, hi) (dst offset like src above).
+inline void add_row(float* dst, const float* src, int lo, int hi) {
+#ifdef __AVX512F__
+  for (int b = lo; b < hi; b += 16) {
+    const __mmask16 m = __mmask16((1u << std::min(16, hi - b)) - 1);
+    _mm512_mask_storeu_ps(dst + b, m, _mm512_add_ps(_mm512_maskz_loadu_ps(m, dst + b), _mm512_maskz_loadu_ps(m, src + b)));
+  }
+#else
+  for (int ow = lo; ow < hi; ++ow) dst[ow] += src[ow];
+#endif
+}
+
+// A 2-D plane whose output rows are as long as its input rows, at stride 1 ('same' padding, the
+// usual 3×3 pad-1 layer): then a tap's column-matrix row is the input plane shifted by one offset,
+// so it is copied as one contiguous run for all rows at once (and its adjoint added as one),
+// with only the few columns that wrap around a row edge fixed up per row.
+bool plane_shift(const ConvGeom& g) {
+  return g.in[0] == 1 && g.out[0] == 1 && g.k[0] == 1 && g.p[0] == 0 && g.s[1] == 1 && g.s[2] == 1 &&
+         g.out[2] == g.in[2];
+}
+
+// For tap (kh, kw) of a plane_shift geometry: output rows [r0, r1) read real input rows, output
+// columns [lo, hi) real input columns, and element q of the plane reads input element q + off.
+struct Shift {
+  int r0, r1, lo, hi;
+  int64_t off;
+};
+
+Shift tap_shift(const ConvGeom& g, int kh, int kw) {
+  const int H = g.in[1], W = g.in[2];
+  const int offH = kh * g.d[1] - g.p[1], offW = kw * g.d[2] - g.p[2];
+  Shift t;
+  t.r0 = std::clamp(-offH, 0, g.out[1]);
+  t.r1 = std::clamp(H - offH, t.r0, g.out[1]);
+  valid_range(W, W, 1, offW, t.lo, t.hi);
+  t.off = int64_t(offH) * W + offW;
+  return t;
+}
+
+void im2col_shifted(const ConvGeom& g, const float* xc, float* col, int64_t ld) {
+  const int W = g.in[2], oH = g.out[1];
+  for (int kh = 0; kh < g.k[1]; ++kh)
+    for (int kw = 0; kw < g.k[2]; ++kw, col += ld) {
+      const Shift t = tap_shift(g, kh, kw);
+      if (t.r0 >= t.r1 || t.lo >= t.hi) {
+        std::memset(col, 0, sizeof(float) * int64_t(oH) * W);
+        continue;
+      }
+      std::memset(col, 0, sizeof(float) * int64_t(t.r0) * W);
+      std::memset(col + int64_t(t.r1) * W, 0, sizeof(float) * int64_t(oH - t.r1) * W);
+      // Rows r0..r1 in one run: its first lo and last W - hi elements would read outside the
+      // plane, and are among the wrapped columns zeroed next.
+      const int64_t q0 = int64_t(t.r0) * W + t.lo, q1 = int64_t(t.r1) * W - (W - t.hi);
+      std::memcpy(col + q0, xc + q0 + t.off, sizeof(float) * (q1 - q0));
+      for (int oh = t.r0; oh < t.r1; ++oh) {
+        float* row = col + int64_t(oh) * W;
+        for (int ow = 0; ow < t.lo; ++ow) row[ow] = 0.0f;
+        for (int ow = t.hi; ow < W; ++ow) row[ow] = 0.0f;
+      }
+    }
+}
+
+// The adjoint of im2col_shifted (dxc already zeroed). The wrapped columns of col, which belong to
+// padding, are zeroed first so that each tap is one contiguous add.
+void col2im_shifted(const ConvGeom& g, float* col, int64_t ld, float* dxc) {
+  const int W = g.in[2];
+  for (int kh = 0; kh < g.k[1]; ++kh)
+    for (int kw = 0; kw < g.k[2]; ++kw, col += ld) {
+      const Shift t = tap_shift(g, kh, kw);
+      if (t.r0 >= t.r1 || t.lo >= t.hi) continue;
+      for (int oh = t.r0; oh < t.r1; ++oh) {
+        float* row = col + int64_t(oh) * W;
+        for (int ow = 0; ow < t.lo; ++ow) row[ow] = 0.0f;
+        for (int ow = t.hi; ow < W; ++ow) row[ow] = 0.0f;
+      }
+      const int64_t q0 = int64_t(t.r0) * W + t.lo, q1 = int64_t(t.r1) * W - (W - t.hi);
+      add_row(dxc + t.off, col, int(q0), int(q1));
+    }
+}
+
 // Unfolds one channel plane xc (D×H×W) into kD·kH·kW rows of col (row stride ld), P columns each.
 void im2col_channel(const ConvGeom& g, const float* xc, float* col, int64_t ld) {
+  if (plane_shift(g)) return im2col_shifted(g, xc, col, ld);
   const int D = g.in[0], H = g.in[1], W = g.in[2];
   const int oD = g.out[0], oH = g.out[1], oW = g.out[2];
   const int sW = g.s[2];
@@ -130,11 +234,12 @@ void im2col_channel(const ConvGeom& g, const float* xc, float* col, int64_t ld) 
               continue;
             }
             const float* src = xc + (int64_t(id) * H + ih) * W + offW;
+            if (sW == 1) {
+              copy_row(dst, src, lo, hi, oW);
+              continue;
+            }
             std::fill(dst, dst + lo, 0.0f);
-            if (sW == 1)
-              for (int ow = lo; ow < hi; ++ow) dst[ow] = src[ow];  // rows are short: no memcpy call
-            else
-              for (int ow = lo; ow < hi; ++ow) dst[ow] = src[int64_t(ow) * sW];
+            for (int ow = lo; ow < hi; ++ow) dst[ow] = src[int64_t(ow) * sW];
             std::fill(dst + hi, dst + oW, 0.0f);
           }
         }
@@ -142,11 +247,13 @@ void im2col_channel(const ConvGeom& g, const float* xc, float* col, int64_t ld) 
 }
 
 // The adjoint: adds kD·kH·kW rows of col back onto the channel plane dxc (which it first zeroes).
-void col2im_channel(const ConvGeom& g, const float* col, int64_t ld, float* dxc) {
+// col is scratch: the shifted path zeroes its padding entries.
+void col2im_channel(const ConvGeom& g, float* col, int64_t ld, float* dxc) {
   const int D = g.in[0], H = g.in[1], W = g.in[2];
   const int oD = g.out[0], oH = g.out[1], oW = g.out[2];
   const int sW = g.s[2];
   std::memset(dxc, 0, sizeof(float) * int64_t(D) * H * W);
+  if (plane_shift(g)) return col2im_shifted(g, col, ld, dxc);
   for (int kd = 0; kd < g.k[0]; ++kd)
     for (int kh = 0; kh < g.k[1]; ++kh)
       for (int kw = 0; kw < g.k[2]; ++kw) {
@@ -162,7 +269,7 @@ void col2im_channel(const ConvGeom& g, const float* col, int64_t ld, float* dxc)
             if (id < 0 || id >= D || ih < 0 || ih >= H) continue;
             float* dst = dxc + (int64_t(id) * H + ih) * W + offW;
             if (sW == 1)
-              for (int ow = lo; ow < hi; ++ow) dst[ow] += src[ow];
+              add_row(dst, src, lo, hi);
             else
               for (int ow = lo; ow < hi; ++ow) dst[int64_t(ow) * sW] += src[ow];
           }

@@ -462,31 +462,37 @@ void conv_backward_weight(const ConvGeom& g, const float* x, const float* dy, fl
 
 namespace {
 
-// The gradient with respect to the convolution's output for samples [s0, s0+nb), into z
-// [nb × cOut × P]: dy scattered back through the pooling's argmax (summed, as max_pool_backward)
-// and/or masked by relu, whose output at each position is y itself (no pool) or, through the
-// pool, the pooled y of every output that picked it.
+// The gradient with respect to the convolution's output for samples [s0, s0+nb), into z laid out
+// channel-major, [cOut × nb·P] (row oc holds the samples' planes side by side), so that both
+// gradient GEMMs see plain matrices with k or n = nb·P: dy scattered back through the pooling's
+// argmax (summed, as max_pool_backward) and/or masked by relu, whose output at each position is
+// y itself (no pool) or, through the pool, the pooled y of every output that picked it.
 void block_output_grad(const ConvGeom& g, const Dims& d, const PoolGeom* pool, bool relu, const float* y,
                        const int32_t* idx, const float* dy, int s0, int nb, float* z) {
   const alias_i32* yi = reinterpret_cast<const alias_i32*>(y);
+  const int64_t ld = int64_t(nb) * d.P;
   if (!pool) {
-    const int64_t off = int64_t(s0) * g.cOut * d.P, n = int64_t(nb) * g.cOut * d.P;
-    const alias_i32* dyi = reinterpret_cast<const alias_i32*>(dy) + off;
-    alias_i32* zi = reinterpret_cast<alias_i32*>(z);
-    for (int64_t i = 0; i < n; ++i) zi[i] = dyi[i] & -int32_t(yi[off + i] > 0);
+    for (int sl = 0; sl < nb; ++sl)
+      for (int oc = 0; oc < g.cOut; ++oc) {
+        const int64_t off = (int64_t(s0 + sl) * g.cOut + oc) * d.P;
+        const alias_i32* dyi = reinterpret_cast<const alias_i32*>(dy) + off;
+        alias_i32* zi = reinterpret_cast<alias_i32*>(z + oc * ld + sl * d.P);
+        for (int64_t q = 0; q < d.P; ++q) zi[q] = dyi[q] & -int32_t(yi[off + q] > 0);
+      }
     return;
   }
   const int64_t oP = int64_t(pool->out[0]) * pool->out[1] * pool->out[2];
-  std::memset(z, 0, sizeof(float) * size_t(nb) * g.cOut * d.P);
-  for (int64_t pl = 0; pl < int64_t(nb) * g.cOut; ++pl) {
-    const int64_t o = (int64_t(s0) * g.cOut + pl) * oP;
-    float* zp = z + pl * d.P;
-    for (int64_t q = o; q < o + oP; ++q) {
-      const int32_t at = idx[q];
-      if (at < 0 || at >= d.P || (relu && yi[q] <= 0)) continue;
-      zp[at] += dy[q];
+  std::memset(z, 0, sizeof(float) * size_t(g.cOut) * ld);
+  for (int sl = 0; sl < nb; ++sl)
+    for (int oc = 0; oc < g.cOut; ++oc) {
+      const int64_t o = (int64_t(s0 + sl) * g.cOut + oc) * oP;
+      float* zp = z + oc * ld + sl * d.P;
+      for (int64_t q = o; q < o + oP; ++q) {
+        const int32_t at = idx[q];
+        if (at < 0 || at >= d.P || (relu && yi[q] <= 0)) continue;
+        zp[at] += dy[q];
+      }
     }
-  }
 }
 
 }  // namespace
@@ -524,33 +530,43 @@ void conv_block_backward(const ConvGeom& g, const PoolGeom* pool, bool relu, con
   parallel_for(tasks, [&](int gi, int) {
     const int s0 = gi * per, nb = std::min(per, g.n - s0);
     const int64_t ld = int64_t(nb) * d.P;
+    // dZ_g as the GEMMs read it: rebuilt channel-major (row oc at oc·ld), or dy in place, sample
+    // after sample (row oc of sample sl at sl·sampleStride + oc·P).
     const float* dz = dy + int64_t(s0) * sampleStride;
     if (rebuild) {
       float* z = tl_z.get(size_t(nb) * sampleStride);
       block_output_grad(g, d, pool, relu, y, idx, dy, s0, nb, z);
       dz = z;
     }
+    const int64_t rowStride = rebuild ? ld : d.P;  // between channels of dZ
     if (db)
       for (int oc = 0; oc < g.cOut; ++oc) {
         double sum = 0.0;
-        for (int sl = 0; sl < nb; ++sl) sum += sum_floats(dz + sl * sampleStride + int64_t(oc) * d.P, d.P);
+        if (rebuild)
+          sum = sum_floats(dz + oc * ld, ld);
+        else
+          for (int sl = 0; sl < nb; ++sl) sum += sum_floats(dz + sl * sampleStride + int64_t(oc) * d.P, d.P);
         dbPartial[size_t(gi) * g.cOut + oc] = sum;
       }
     float* col = tl_col.get(size_t(d.K) * nb * d.P);
     for (int grp = 0; grp < g.groups; ++grp) {
-      const float* dzg = dz + int64_t(grp) * d.cOutG * d.P;
+      const float* dzg = dz + int64_t(grp) * d.cOutG * rowStride;
       if (dw) {
-        // dW_g = Σ_s dz_s[cOutG × P] · col_sᵀ over this task, read in place sample by sample.
+        // dW_g = Σ_s dz_s[cOutG × P] · col_sᵀ over this task: one product with k = nb·P when dZ
+        // was rebuilt, else summed sample by sample, reading dy in place.
         float* dwg = partial + (tasks > 1 ? wN * gi : 0) + int64_t(grp) * d.cOutG * d.K;
         im2col_chunk(g, d, x, s0, nb, grp, col);
-        sgemm_nt_sum(d.cOutG, int(d.K), int(d.P), nb, 1.0f, dzg, d.P, sampleStride, col, ld, d.P, 0.0f, dwg,
-                     int(d.K));
+        if (rebuild)
+          sgemm(false, true, d.cOutG, int(d.K), int(ld), 1.0f, dzg, int(ld), col, int(ld), 0.0f, dwg, int(d.K));
+        else
+          sgemm_nt_sum(d.cOutG, int(d.K), int(d.P), nb, 1.0f, dzg, d.P, sampleStride, col, ld, d.P, 0.0f, dwg,
+                       int(d.K));
       }
       if (dx) {
         // dcol[K × nb·P] = W_gᵀ · dZ_g (overwriting the columns dW is done with), then col2im.
         const float* wg = w + int64_t(grp) * d.cOutG * d.K;
-        sgemm_seg(true, int(d.K), int(ld), d.cOutG, 1.0f, wg, int(d.K), dzg, int(d.P), d.P, sampleStride, 0.0f,
-                  col, int(ld), 0, 0);
+        sgemm_seg(true, int(d.K), int(ld), d.cOutG, 1.0f, wg, int(d.K), dzg, int(rowStride), rebuild ? 0 : d.P,
+                  rebuild ? 0 : sampleStride, 0.0f, col, int(ld), 0, 0);
         parallel_range(int64_t(nb) * d.cInG, 1, [&](int64_t b, int64_t e, int) {
           for (int64_t u = b; u < e; ++u) {
             const int sl = int(u / d.cInG), c = int(u % d.cInG);

@@ -161,3 +161,18 @@ test('pixel values in 0..255: fit warns at the first batch; Conv2d warns in a ma
   m.forward(x.sub(128));
   assert.deepEqual(doctor.warnings, [], 'normalised or standardised inputs are fine');
 });
+
+test('pixel check on a large batch: a sampled scan, confirmed in full before warning', () => {
+  const m = model();
+  // 64 images of 32×32 (65,536 values, sampled every 8th): 0..255 except one negative value off
+  // the sample, which makes the batch not raw pixels after all.
+  const [x] = data(64 * 64, 255);
+  const d = x.data as Float32Array;
+  d[12345] = -1;
+  m.forward(x);
+  assert.deepEqual(doctor.warnings, [], 'a negative value anywhere means not raw pixels');
+  d[12345] = 3;
+  m.forward(x);
+  assert.deepEqual(codes(), [DOCTOR_CODES.unnormalisedInput]);
+  assert.match(doctor.warnings[0].message, /range from 0 to 2\d\d\.\d+/);
+});

@@ -891,9 +891,14 @@ void packed(bool ta, bool tb, int m, int n, int k, float alpha, const float* a, 
   }
   const int tilesM = (m + K.mr - 1) / K.mr;
   const int tilesN = (n + K.nr - 1) / K.nr;
+  // Parts of the work are claimed dynamically by the pool's threads; a few per thread let a thread
+  // slowed by other work on its core (a machine shared with other processes) take fewer of them.
+  // Results never depend on which thread ran a part, and the parts depend only on T.
   auto split = [&](int tiles, int unit, int extent, bool cols) {
-    // One part per thread: each part re-packs all of A, so more parts would cost real copying.
-    const int parts = std::min(T, tiles);
+    // Each part re-packs all of the operand it shares (A for a split of the columns, B for the
+    // rows): one part per thread, unless parts of 256+ columns (rows) keep that re-packing under
+    // ~1/256 of a part's work (M1's linear backward, 14400 columns: 8 parts of 1800).
+    const int parts = std::min(extent >= 4 * T * 256 ? 4 * T : T, tiles);
     parallel_for(parts, [&](int part, int) {
       const int t0 = static_cast<int>(static_cast<int64_t>(tiles) * part / parts);
       const int t1 = static_cast<int>(static_cast<int64_t>(tiles) * (part + 1) / parts);
@@ -911,30 +916,40 @@ void packed(bool ta, bool tb, int m, int n, int k, float alpha, const float* a, 
   };
   // k much longer than C is wide and tall (a linear layer's forward, X·Wᵀ with 14400 inputs): a
   // split of C would make every thread pack all of A or all of B; a split of k packs each element
-  // once and leaves only T small partial sums to add.
+  // once and leaves only a few small partial sums to add.
   const bool longK = k >= 4 * K.kc && k >= 16 * std::max(m, n);
   if (!longK && (tilesN >= 2 * T || (tilesN >= T && tilesN >= tilesM))) {
     split(tilesN, K.nr, n, true);
   } else if (!longK && tilesM >= T) {
     split(tilesM, K.mr, m, false);
   } else if (k >= 4 * K.kc) {
+    // Parts of whole KC blocks (no short block at a part's end), up to 4 per thread while each
+    // keeps 2+ blocks and the partials stay under 16 MiB: every element is still packed once
+    // (M1's Linear(14400→128) forward: 8 parts of 7 blocks, partials of 64 KiB).
+    const int blocks = (k + K.kc - 1) / K.kc;
     const int64_t mn = static_cast<int64_t>(m) * n;
-    float* partial = tl_scratch.partial.get(static_cast<size_t>(mn) * T);
+    const int parts = mn * 4 * T <= (int64_t(1) << 22) ? std::max(T, std::min(4 * T, blocks / 2)) : T;
+    float* partial = tl_scratch.partial.get(static_cast<size_t>(mn) * parts);
     const ColMap plain;
-    parallel_for(T, [&](int part, int) {
-      const int k0 = static_cast<int>(static_cast<int64_t>(k) * part / T);
-      const int k1 = static_cast<int>(static_cast<int64_t>(k) * (part + 1) / T);
+    parallel_for(parts, [&](int part, int) {
+      const int k0 = std::min(k, blocks * part / parts * K.kc);
+      const int k1 = std::min(k, blocks * (part + 1) / parts * K.kc);
       const float* as = ta ? a + static_cast<int64_t>(k0) * lda : a + k0;
       const float* bs = tb ? b + k0 : b + static_cast<int64_t>(k0) * ldb;
       gemm_block(K, ta, tb, m, n, k1 - k0, alpha, as, lda, bs, ldb, bm, 0.0f, partial + mn * part, n, plain, 0);
     });
+    // Σ of the partials in part order, into the first (a loop the compiler vectorises).
+    for (int t = 1; t < parts; ++t) {
+      const float* __restrict src = partial + mn * t;
+      float* __restrict dst = partial;
+      for (int64_t e = 0; e < mn; ++e) dst[e] += src[e];
+    }
     for (int i = 0; i < m; ++i) {
       float* cr = c + static_cast<int64_t>(i) * ldc;
+      const float* sr = partial + static_cast<int64_t>(i) * n;
       for (int j = 0; j < n; ++j) {
-        float sum = 0.0f;
-        for (int t = 0; t < T; ++t) sum += partial[mn * t + static_cast<int64_t>(i) * n + j];
         float& cij = cr[cm.at(j)];
-        cij = beta == 0.0f ? sum : beta * cij + sum;
+        cij = beta == 0.0f ? sr[j] : beta * cij + sr[j];
       }
     }
   } else {

@@ -342,3 +342,48 @@ test("native conv = js on 'same' 2-D convolutions (whole-plane shifted im2col/co
     }
   }
 });
+
+test('native direct convolution (≤ 16 output channels per group, stride 1 along W) = js: every register width', (t) => {
+  if (!N) return t.skip(skipMsg());
+  const r = rng(7);
+  // [cIn, cOut, groups, H, W, k, strideH, pad, dilation]: 1..16 channels per group (4, 8, 12 and
+  // 16 accumulators), rows wider than one 16-lane step, a strided H, dilation, grouped.
+  for (const [cIn, cOut, groups, h, w, k, sH, pad, dil] of [
+    [1, 5, 1, 28, 28, 3, 1, 1, 1],
+    [3, 8, 1, 9, 37, 3, 2, 0, 1],
+    [2, 11, 1, 6, 17, 2, 1, 1, 2],
+    [8, 16, 1, 14, 14, 3, 1, 1, 1],
+    [4, 6, 2, 7, 20, 3, 1, 2, 1],
+  ]) {
+    const n = 3;
+    const oH = Math.floor((h + 2 * pad - dil * (k - 1) - 1) / sH) + 1;
+    const oW = w + 2 * pad - dil * (k - 1);
+    const g: ConvGeometry = {
+      n,
+      cIn,
+      cOut,
+      groups,
+      inSize: [1, h, w],
+      outSize: [1, oH, oW],
+      kernel: [1, k, k],
+      stride: [1, sH, 1],
+      padBefore: [0, pad, pad],
+      dilation: [1, dil, dil],
+    };
+    for (const relu of [false, true]) {
+      const c: Case = {
+        g,
+        pool: null,
+        relu,
+        x: randArray(r, n * cIn * h * w),
+        w: randArray(r, cOut * (cIn / groups) * k * k),
+        bias: relu ? randArray(r, cOut) : null,
+        dy: randArray(r, n * cOut * oH * oW),
+        what: `direct ${cIn}→${cOut} groups=${groups} ${h}×${w} k=${k} sH=${sH} relu=${relu}`,
+      };
+      bothThreadCounts((threads) => {
+        assertClose(blockForward(N, c).y, blockForward(J, c).y, `${c.what} (${threads})`);
+      });
+    }
+  }
+});

@@ -38,7 +38,7 @@ struct Buffer {
 };
 
 // Scratch owned by the calling thread and reused across calls.
-thread_local Buffer tl_col, tl_wb, tl_z;
+thread_local Buffer tl_col, tl_wb, tl_z, tl_wt;
 
 // relu on the bit patterns, as stride::relu (elementwise.cc): a set sign bit gives +0.
 typedef int32_t alias_i32 __attribute__((may_alias));
@@ -290,12 +290,132 @@ void im2col_chunk(const ConvGeom& g, const Dims& d, const float* x, int s0, int 
   });
 }
 
+// ---------------------------------------------------------------- direct convolution
+
+// Layers with few output channels per group (the first layers of small CNNs: 1 -> 8, 8 -> 16) at
+// stride 1 along W: im2col would copy the input once per tap for a GEMM whose k is tiny or whose
+// m is, both inefficient. Here 16 outputs of one row are computed for all of the group's output
+// channels at once, each channel's accumulator in its own register: per tap, one masked load of
+// the input row (the mask zeroes the padding) feeds one FMA per output channel, the weights
+// broadcast from a [tap][channel] copy. Taps are added in im2col's order (c, kh, kw), then the
+// bias, as the GEMM path does with its ones row, so the results agree to rounding.
+// STRIDE_CONV_DIRECT=0 disables it (for comparisons).
+bool direct_applies(const ConvGeom& g) {
+#ifdef __AVX512F__
+  static const bool off = [] {
+    const char* e = std::getenv("STRIDE_CONV_DIRECT");
+    return e && std::strcmp(e, "0") == 0;
+  }();
+  return !off && g.in[0] == 1 && g.out[0] == 1 && g.k[0] == 1 && g.p[0] == 0 && g.s[2] == 1 &&
+         g.cOut / g.groups <= 16;
+#else
+  (void)g;
+  return false;
+#endif
+}
+
+#ifdef __AVX512F__
+// Group grp of samples [s0, s0+nb) into z (laid out as y: [sample][cOut][oH·oW]). wt is the
+// group's weights as [cInG·kH·kW][OC] (channels past cOutG zero), bias the group's or null.
+template <int OC>
+void direct_group(const ConvGeom& g, const Dims& d, const float* x, const float* wt, const float* bias, bool relu,
+                  int grp, int s0, int nb, float* z) {
+  const int H = g.in[1], W = g.in[2], oH = g.out[1], oW = g.out[2];
+  const int kH = g.k[1], kW = g.k[2];
+  const int cOutG = d.cOutG;
+  for (int sl = 0; sl < nb; ++sl) {
+    const float* xs = x + (int64_t(s0 + sl) * g.cIn + int64_t(grp) * d.cInG) * d.inPlane;
+    float* zs = z + (int64_t(sl) * g.cOut + int64_t(grp) * cOutG) * d.P;
+    for (int oh = 0; oh < oH; ++oh)
+      for (int ow0 = 0; ow0 < oW; ow0 += 16) {
+        const int lanes = std::min(16, oW - ow0);
+        // Every loop over o is unrolled (o is a constant) so that acc stays in registers.
+        __m512 acc[OC];
+#pragma GCC unroll 16
+        for (int o = 0; o < OC; ++o) acc[o] = _mm512_setzero_ps();
+        const float* wp = wt;
+        for (int c = 0; c < d.cInG; ++c)
+          for (int kh = 0; kh < kH; ++kh) {
+            const int ih = oh * g.s[1] - g.p[1] + kh * g.d[1];
+            if (ih < 0 || ih >= H) {
+              wp += kW * OC;
+              continue;
+            }
+            const float* row = xs + (int64_t(c) * H + ih) * W;
+            for (int kw = 0; kw < kW; ++kw, wp += OC) {
+              // Lanes l read input column ow0 + l + off, real when in [0, W).
+              const int off = kw * g.d[2] - g.p[2];
+              const int lo = std::clamp(-(ow0 + off), 0, lanes), hi = std::clamp(W - (ow0 + off), lo, lanes);
+              if (lo >= hi) continue;
+              const __mmask16 m = __mmask16(((1u << hi) - 1) & ~((1u << lo) - 1));
+              const __m512 xv = _mm512_maskz_loadu_ps(m, row + ow0 + off);
+#pragma GCC unroll 16
+              for (int o = 0; o < OC; ++o) acc[o] = _mm512_fmadd_ps(_mm512_set1_ps(wp[o]), xv, acc[o]);
+            }
+          }
+        const __mmask16 store = __mmask16((1u << lanes) - 1);
+        float* zq = zs + int64_t(oh) * oW + ow0;
+#pragma GCC unroll 16
+        for (int o = 0; o < OC; ++o) {
+          if (o >= cOutG) break;
+          __m512 v = acc[o];
+          if (bias) v = _mm512_add_ps(v, _mm512_set1_ps(bias[o]));
+          if (relu) {  // on the bit patterns, as relu_in_place: a set sign bit gives +0
+            const __m512i vi = _mm512_castps_si512(v);
+            v = _mm512_castsi512_ps(_mm512_andnot_si512(_mm512_srai_epi32(vi, 31), vi));
+          }
+          _mm512_mask_storeu_ps(zq + int64_t(o) * d.P, store, v);
+        }
+      }
+  }
+}
+#endif
+
+// The direct path for samples [s0, s0+nb) of every group (relu'd when `relu`); wt holds each
+// group's [tap][OC] weights.
+void direct_chunk(const ConvGeom& g, const Dims& d, const float* x, const float* wt, int OC, const float* bias,
+                  bool relu, int s0, int nb, float* z) {
+#ifdef __AVX512F__
+  for (int grp = 0; grp < g.groups; ++grp) {
+    const float* wg = wt + int64_t(grp) * d.K * OC;
+    const float* bg = bias ? bias + int64_t(grp) * d.cOutG : nullptr;
+    switch (OC) {
+      case 4:
+        direct_group<4>(g, d, x, wg, bg, relu, grp, s0, nb, z);
+        break;
+      case 8:
+        direct_group<8>(g, d, x, wg, bg, relu, grp, s0, nb, z);
+        break;
+      case 12:
+        direct_group<12>(g, d, x, wg, bg, relu, grp, s0, nb, z);
+        break;
+      default:
+        direct_group<16>(g, d, x, wg, bg, relu, grp, s0, nb, z);
+    }
+  }
+#else
+  (void)g, (void)d, (void)x, (void)wt, (void)OC, (void)bias, (void)relu, (void)s0, (void)nb, (void)z;
+#endif
+}
+
 }  // namespace
 
 void conv_block_forward(const ConvGeom& g, const PoolGeom* pool, bool relu, const float* x, const float* w,
                         const float* bias, float* y, int32_t* idx) {
   const Dims d = dims(g);
   if (g.n == 0 || d.P == 0 || g.cOut == 0) return;
+  const bool direct = direct_applies(g);
+  // The direct path's weights, per group [cInG·kH·kW][OC] (OC = cOutG rounded up to 4).
+  const int OC = (d.cOutG + 3) / 4 * 4;
+  float* wt = nullptr;
+  if (direct) {
+    wt = tl_wt.get(size_t(g.groups) * d.K * OC);
+    std::fill(wt, wt + size_t(g.groups) * d.K * OC, 0.0f);
+    for (int grp = 0; grp < g.groups; ++grp)
+      for (int o = 0; o < d.cOutG; ++o)
+        for (int64_t t = 0; t < d.K; ++t)
+          wt[(grp * d.K + t) * OC + o] = w[(int64_t(grp) * d.cOutG + o) * d.K + t];
+  }
   // The bias rides along in the GEMM: one more row of ones in col and the bias as one more column
   // of W, so y gets it without another pass over memory.
   const int64_t Kb = d.K + (bias ? 1 : 0);
@@ -319,8 +439,9 @@ void conv_block_forward(const ConvGeom& g, const PoolGeom* pool, bool relu, cons
   auto chunk = [&](int s0, int nb, float* cb) {
     const int64_t ld = int64_t(nb) * d.P;
     float* z = pool ? tl_z.get(size_t(nb) * sampleStride) : y + int64_t(s0) * sampleStride;
-    if (bias) std::fill(cb + d.K * ld, cb + (d.K + 1) * ld, 1.0f);
-    for (int grp = 0; grp < g.groups; ++grp) {
+    if (direct) direct_chunk(g, d, x, wt, OC, bias, relu, s0, nb, z);
+    if (!direct && bias) std::fill(cb + d.K * ld, cb + (d.K + 1) * ld, 1.0f);
+    for (int grp = 0; grp < g.groups && !direct; ++grp) {
       const float* wg = wAll + int64_t(grp) * d.cOutG * Kb;
       im2col_chunk(g, d, x, s0, nb, grp, cb);
       // Z_g[cOutG × nb·P] = W_g · col, column sl·P + q written straight to z[sl, grp·cOutG + oc, q].
@@ -328,17 +449,18 @@ void conv_block_forward(const ConvGeom& g, const PoolGeom* pool, bool relu, cons
       sgemm_seg(false, d.cOutG, int(ld), int(Kb), 1.0f, wg, int(Kb), cb, int(ld), 0, 0, 0.0f, zg, int(d.P), d.P,
                 sampleStride);
     }
-    if (relu) relu_in_place(z, int64_t(nb) * sampleStride);
+    if (relu && !direct) relu_in_place(z, int64_t(nb) * sampleStride);
     if (pool) {
       PoolGeom pg = *pool;
       pg.planes = nb * g.cOut;
       max_pool_forward(pg, z, y + int64_t(s0) * pooledStride, idx + int64_t(s0) * pooledStride);
     }
   };
-  if (by_sample_tasks(g, Kb * d.P,
-                      [&](int s0, int nb, int) { chunk(s0, nb, tl_col.get(size_t(Kb) * nb * d.P)); }))
+  if (by_sample_tasks(g, Kb * d.P, [&](int s0, int nb, int) {
+        chunk(s0, nb, direct ? nullptr : tl_col.get(size_t(Kb) * nb * d.P));
+      }))
     return;
-  float* col = tl_col.get(size_t(Kb) * nbMax * d.P);
+  float* col = direct ? nullptr : tl_col.get(size_t(Kb) * nbMax * d.P);
   for (int s0 = 0; s0 < g.n; s0 += nbMax) chunk(s0, std::min(nbMax, g.n - s0), col);
 }
 

@@ -627,17 +627,21 @@ void gemm_block(const Kernel& K, bool ta, bool tb, int m, int n, int k, float al
     // M1's conv2 GEMMs (n = 1800) packed ~1 MiB of B through L2 (one core: ~154 -> ~175
     // GFLOP/s forward); a software prefetch of the next panel's source, tried on its linear
     // backward (B read 32 columns at a time from 128 rows far apart), changed nothing.
+    // Column blocks of NC still bound the part of C that each block of k sweeps (when k > KC).
     float* bp = s.b.get(static_cast<size_t>(KC) * nr);
-    for (int pc = 0; pc < k; pc += KC) {
-      const int kc = std::min(KC, k - pc);
-      const float be = pc == 0 ? beta : 1.0f;
-      pack_a(ta, a, lda, 0, pc, m, kc, alpha, mr, tail_kernel(K, m % mr).mr, pa);
-      for (int jr = 0; jr < n; jr += nr) {
-        const int cols = std::min(nr, n - jr);
-        const int64_t jg = jBase + jr;
-        pack_b_panel(tb, b, ldb, bm, pc, jg, kc, cols, nr, bp);
-        const int nextCols = jr + nr < n ? std::min(nr, n - jr - nr) : 0;
-        panel(0, m, kc, be, jg, cols, bp, jg + nr, nextCols);
+    for (int jc = 0; jc < n; jc += NC) {
+      const int nc = std::min(NC, n - jc);
+      for (int pc = 0; pc < k; pc += KC) {
+        const int kc = std::min(KC, k - pc);
+        const float be = pc == 0 ? beta : 1.0f;
+        pack_a(ta, a, lda, 0, pc, m, kc, alpha, mr, tail_kernel(K, m % mr).mr, pa);
+        for (int jr = jc; jr < jc + nc; jr += nr) {
+          const int cols = std::min(nr, jc + nc - jr);
+          const int64_t jg = jBase + jr;
+          pack_b_panel(tb, b, ldb, bm, pc, jg, kc, cols, nr, bp);
+          const int nextCols = jr + nr < jc + nc ? std::min(nr, jc + nc - jr - nr) : 0;
+          panel(0, m, kc, be, jg, cols, bp, jg + nr, nextCols);
+        }
       }
     }
     return;

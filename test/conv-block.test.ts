@@ -343,7 +343,7 @@ test("native conv = js on 'same' 2-D convolutions (whole-plane shifted im2col/co
   }
 });
 
-test('native direct convolution (≤ 16 output channels per group, stride 1 along W) = js: every register width', (t) => {
+test('native conv with ≤ 16 output channels per group at stride 1 (the direct forward kernel) = js, forward and backward', (t) => {
   if (!N) return t.skip(skipMsg());
   const r = rng(7);
   // [cIn, cOut, groups, H, W, k, strideH, pad, dilation]: 1..16 channels per group (4, 8, 12 and
@@ -354,6 +354,9 @@ test('native direct convolution (≤ 16 output channels per group, stride 1 alon
     [2, 11, 1, 6, 17, 2, 1, 1, 2],
     [8, 16, 1, 14, 14, 3, 1, 1, 1],
     [4, 6, 2, 7, 20, 3, 1, 2, 1],
+    [12, 3, 1, 5, 18, 3, 1, 1, 1],
+    [16, 4, 1, 6, 9, 2, 1, 0, 1],
+    [5, 20, 1, 6, 9, 3, 1, 1, 1],
   ]) {
     const n = 3;
     const oH = Math.floor((h + 2 * pad - dil * (k - 1) - 1) / sH) + 1;
@@ -382,7 +385,13 @@ test('native direct convolution (≤ 16 output channels per group, stride 1 alon
         what: `direct ${cIn}→${cOut} groups=${groups} ${h}×${w} k=${k} sH=${sH} relu=${relu}`,
       };
       bothThreadCounts((threads) => {
-        assertClose(blockForward(N, c).y, blockForward(J, c).y, `${c.what} (${threads})`);
+        const js = blockForward(J, c);
+        assertClose(blockForward(N, c).y, js.y, `${c.what} (${threads})`);
+        const want = blockBackward(J, c, js.y, null);
+        const got = blockBackward(N, c, js.y, null);
+        assertClose(got.dx!, want.dx!, `${c.what} (${threads}) dx`, 2e-4);
+        assertClose(got.dw!, want.dw!, `${c.what} (${threads}) dw`, 2e-4);
+        if (c.bias) assertClose(got.db!, want.db!, `${c.what} (${threads}) db`, 2e-4);
       });
     }
   }

@@ -343,7 +343,7 @@ test("native conv = js on 'same' 2-D convolutions (whole-plane shifted im2col/co
   }
 });
 
-test('native conv with ≤ 16 output channels per group at stride 1 (the direct forward kernel) = js, forward and backward', (t) => {
+test('native conv at stride 1 with few output channels or few taps (the direct forward kernel) = js, forward and backward', (t) => {
   if (!N) return t.skip(skipMsg());
   const r = rng(7);
   // [cIn, cOut, groups, H, W, k, strideH, pad, dilation]: 1..16 channels per group (4, 8, 12 and
@@ -357,6 +357,9 @@ test('native conv with ≤ 16 output channels per group at stride 1 (the direct 
     [12, 3, 1, 5, 18, 3, 1, 1, 1],
     [16, 4, 1, 6, 9, 2, 1, 0, 1],
     [5, 20, 1, 6, 9, 3, 1, 1, 1],
+    // wider than 16 channels with few taps: blocks of 16 output channels (16 + 4, 16 + 16 + 8)
+    [2, 20, 1, 6, 9, 3, 1, 1, 1],
+    [1, 40, 1, 9, 33, 2, 1, 1, 1],
   ]) {
     const n = 3;
     const oH = Math.floor((h + 2 * pad - dil * (k - 1) - 1) / sH) + 1;

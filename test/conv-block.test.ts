@@ -280,7 +280,18 @@ test('native conv block: a pool geometry that does not fit the convolution is re
     () => N.convBlockForward(c.g, bad, c.relu, c.x, c.w, c.bias, y, new Int32Array(y.length)),
     /pool geometry does not match the convolution's output/,
   );
-  assert.throws(() => N.convBlockForward(c.g, c.pool, c.relu, c.x, c.w, c.bias, y, null), /idx/);
+  assert.throws(() => N.convBlockForward(c.g, c.pool, c.relu, c.x, c.w, c.bias, y, new Int32Array(1)), /idx/);
+});
+
+test('conv block without idx (inference): the same output, on both backends', (t) => {
+  if (!N) return t.skip(skipMsg());
+  for (const c of randomCases(8, 12).filter((k) => k.pool)) {
+    for (const B of [J, N]) {
+      const y = new Float32Array(outLength(c));
+      B.convBlockForward(c.g, c.pool, c.relu, c.x, c.w, c.bias, y, null);
+      assert.deepEqual(y, blockForward(B, c).y, `${c.what} (${B.name})`);
+    }
+  }
 });
 
 test("native conv = js on 'same' 2-D convolutions (whole-plane shifted im2col/col2im): k 1-5, even k, dilation", (t) => {

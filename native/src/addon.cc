@@ -197,7 +197,8 @@ bool block_pool(const Napi::CallbackInfo& info, size_t i, const ConvGeom& g, Poo
   return true;
 }
 
-// convBlockForward(geom, poolGeom | null, relu, x, w, bias | null, y, idx | null)
+// convBlockForward(geom, poolGeom | null, relu, x, w, bias | null, y, idx | null): idx may be null
+// even with pooling, when no backward pass will need the argmax.
 Napi::Value ConvBlockForward(const Napi::CallbackInfo& info) {
   const Napi::Env env = info.Env();
   ConvGeom g;
@@ -211,8 +212,10 @@ Napi::Value ConvBlockForward(const Napi::CallbackInfo& info) {
   const ConvSizes s = conv_sizes(g);
   const int64_t ny = hasPool ? int64_t(pg.planes) * prod3(pg.out) : s.y;
   if (!need(env, x, s.x, "x") || !need(env, w, s.w, "w") || !need(env, y, ny, "y") ||
-      (bias.data && !need(env, bias, g.cOut, "bias")) || (hasPool && !get_idx(info, 7, idx, ny)))
+      (bias.data && !need(env, bias, g.cOut, "bias")))
     return env.Undefined();
+  const bool idxGiven = !(info[7].IsNull() || info[7].IsUndefined());
+  if (hasPool && idxGiven && !get_idx(info, 7, idx, ny)) return env.Undefined();
   stride::conv_block_forward(g, hasPool ? &pg : nullptr, info[2].ToBoolean(), x.data, w.data, bias.data, y.data, idx);
   return env.Undefined();
 }

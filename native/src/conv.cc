@@ -38,7 +38,7 @@ struct Buffer {
 };
 
 // Scratch owned by the calling thread and reused across calls.
-thread_local Buffer tl_col, tl_wb, tl_z, tl_wt;
+thread_local Buffer tl_col, tl_wb, tl_z, tl_wt, tl_idx;  // tl_idx holds int32s
 
 // relu on the bit patterns, as stride::relu (elementwise.cc): a set sign bit gives +0.
 typedef int32_t alias_i32 __attribute__((may_alias));
@@ -468,7 +468,10 @@ void conv_block_forward(const ConvGeom& g, const PoolGeom* pool, bool relu, cons
     if (pool) {
       PoolGeom pg = *pool;
       pg.planes = nb * g.cOut;
-      max_pool_forward(pg, z, y + int64_t(s0) * pooledStride, idx + int64_t(s0) * pooledStride);
+      // Without idx (inference) the argmax goes to a per-thread scratch and is dropped.
+      int32_t* ix = idx ? idx + int64_t(s0) * pooledStride
+                        : reinterpret_cast<int32_t*>(tl_idx.get(size_t(nb) * size_t(pooledStride)));
+      max_pool_forward(pg, z, y + int64_t(s0) * pooledStride, ix);
     }
   };
   if (by_sample_tasks(g, Kb * d.P, [&](int s0, int nb, int) {

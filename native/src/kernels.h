@@ -23,7 +23,8 @@ void conv_backward_weight(const ConvGeom& g, const float* x, const float* dy, fl
 // A convolution followed by relu (when `relu`) and max pooling (when `pool` is given: its planes are
 // the n·cOut output planes of the convolution), computed chunk by chunk of samples so that the
 // convolution's output, the largest activation of a CNN, only ever exists in a cache-sized scratch.
-// y is the block's output (pooled, or the relu'd convolution), idx the pooling's argmax (pool only).
+// y is the block's output (pooled, or the relu'd convolution), idx the pooling's argmax (pool only;
+// may be null when no backward pass will need it).
 // The results are those of conv_forward, relu and max_pool_forward in a row, bit for bit.
 void conv_block_forward(const ConvGeom& g, const PoolGeom* pool, bool relu, const float* x, const float* w,
                         const float* bias, float* y, int32_t* idx);

@@ -91,7 +91,8 @@ export interface Backend {
    * (its planes are the n·cOut output planes of the convolution, its inSize the conv's outSize).
    * y is the block's output and idx, with pool, the pooling's argmax, exactly as convForward,
    * relu and maxPoolForward in a row would give them; the native kernel never stores the
-   * convolution's full output. Overwrites y and idx.
+   * convolution's full output. Overwrites y and idx; idx may be null when no backward pass will
+   * need it (inference).
    */
   convBlockForward(
     g: ConvGeometry,

@@ -9,7 +9,7 @@
  * backward pass scattered, masked and read twice more. The native kernel keeps it in a cache-sized
  * scratch per chunk of samples instead, and saves only the pooled output and its argmax.
  */
-import { gradBuffer, record } from '../autograd/graph.js';
+import { gradBuffer, isGradEnabled, record } from '../autograd/graph.js';
 import type { ConvGeometry, PoolGeometry } from '../backend/backend.js';
 import { getBackend } from '../backend/index.js';
 import { Tensor } from '../tensor/tensor.js';
@@ -85,7 +85,11 @@ export function convBlock(p: ConvBlockPlan): Tensor {
   const { nd, input, weight, bias, g, pool, relu, outShape } = p;
   const size = numelOf(outShape);
   const y = emptyFloat32(size);
-  const idx = pool ? emptyInt32(size) : null;
+  // The argmax only matters to a backward pass (in inference it would be a second output as
+  // large as y, written and thrown away).
+  const differentiable =
+    isGradEnabled() && (input.requiresGrad || weight.requiresGrad || !!bias?.requiresGrad);
+  const idx = pool && differentiable ? emptyInt32(size) : null;
   const x = input.data as Float32Array;
   const w = weight.data as Float32Array;
   getBackend().convBlockForward(g, pool, relu, x, w, bias ? (bias.data as Float32Array) : null, y, idx);

@@ -34,10 +34,7 @@ export function convBlockForward(
     const zi = bits(z);
     for (let i = 0; i < convOutputLength(g); i++) if (zi[i] < 0) zi[i] = 0;
   }
-  if (pool) {
-    if (!idx) throw new Error('convBlockForward: idx is required with pooling');
-    maxPoolForward(pool, z, y, idx);
-  }
+  if (pool) maxPoolForward(pool, z, y, idx ?? new Int32Array(y.length));
 }
 
 export function convBlockBackward(

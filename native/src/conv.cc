@@ -317,16 +317,25 @@ bool direct_applies(const ConvGeom& g) {
 #endif
 }
 
-// Output channels per block of the direct kernel, and the blocks of a group; the widest kernel.
-constexpr int kDirectBlock = 16;
+// The direct kernel's register blocking: NV vectors of 16 outputs along a row by a block of output
+// channels, one accumulator register each: 1 × 16 channels for rows up to 16 outputs wide, else
+// 2 × 14 (28 accumulators, 2 input vectors, the weights broadcast from memory), so that each
+// broadcast weight feeds NV FMAs. Weights are stored per block as [tap][16] whatever the block's
+// width. kMaxDirectKW: the widest kernel row it takes.
+constexpr int kWeightStride = 16;
 constexpr int kMaxDirectKW = 32;
-inline int direct_blocks(const Dims& d) { return (d.cOutG + kDirectBlock - 1) / kDirectBlock; }
+inline int direct_nv(const ConvGeom& g) { return g.out[2] > 16 ? 2 : 1; }
+inline int direct_block_width(int nv) { return nv == 1 ? 16 : 14; }
+inline int direct_blocks(const Dims& d, int nv) {
+  const int bw = direct_block_width(nv);
+  return (d.cOutG + bw - 1) / bw;
+}
 
 #ifdef __AVX512F__
-// Output channels [o0, o0 + nOut) (nOut ≤ OC ≤ 16) of group grp, samples [s0, s0+nb), into z
-// (laid out as y: [sample][cOut][oH·oW]). wt is the block's weights as [cInG·kH·kW][16], bias the
+// Output channels [o0, o0 + nOut) (nOut ≤ OC) of group grp, samples [s0, s0+nb), into z (laid
+// out as y: [sample][cOut][oH·oW]). wt is the block's weights as [cInG·kH·kW][16], bias the
 // block's or null.
-template <int OC>
+template <int OC, int NV>
 void direct_block(const ConvGeom& g, const Dims& d, const float* x, const float* wt, const float* bias, bool relu,
                   int grp, int o0, int nOut, int s0, int nb, float* z) {
   const int H = g.in[1], W = g.in[2], oH = g.out[1], oW = g.out[2];
@@ -335,20 +344,24 @@ void direct_block(const ConvGeom& g, const Dims& d, const float* x, const float*
     const float* xs = x + (int64_t(s0 + sl) * g.cIn + int64_t(grp) * d.cInG) * d.inPlane;
     float* zs = z + (int64_t(sl) * g.cOut + int64_t(grp) * d.cOutG + o0) * d.P;
     for (int oh = 0; oh < oH; ++oh)
-      for (int ow0 = 0; ow0 < oW; ow0 += 16) {
-        const int lanes = std::min(16, oW - ow0);
-        // Every loop over o is unrolled (o is a constant) so that acc stays in registers.
-        __m512 acc[OC];
+      for (int ow0 = 0; ow0 < oW; ow0 += 16 * NV) {
+        // Every loop over o and v is unrolled (constants) so that acc stays in registers.
+        __m512 acc[NV][OC];
+#pragma GCC unroll 2
+        for (int v = 0; v < NV; ++v)
 #pragma GCC unroll 16
-        for (int o = 0; o < OC; ++o) acc[o] = _mm512_setzero_ps();
-        // Per kw: the input column of lane 0 and the lanes that read real columns (the same for
-        // every input channel and kernel row); the kernel rows that read real input rows.
+          for (int o = 0; o < OC; ++o) acc[v][o] = _mm512_setzero_ps();
+        // Per kw and vector: the input column of lane 0 and the lanes that read real columns (the
+        // same for every input channel and kernel row); then the kernel rows that read real rows.
         int off[kMaxDirectKW];
-        __mmask16 mask[kMaxDirectKW];
+        __mmask16 mask[NV][kMaxDirectKW];
         for (int kw = 0; kw < kW; ++kw) {
           off[kw] = ow0 + kw * g.d[2] - g.p[2];
-          const int lo = std::clamp(-off[kw], 0, lanes), hi = std::clamp(W - off[kw], lo, lanes);
-          mask[kw] = __mmask16(((1u << hi) - 1) & ~((1u << lo) - 1));
+          for (int v = 0; v < NV; ++v) {
+            const int lanes = std::clamp(oW - ow0 - 16 * v, 0, 16), first = off[kw] + 16 * v;
+            const int lo = std::clamp(-first, 0, lanes), hi = std::clamp(W - first, lo, lanes);
+            mask[v][kw] = __mmask16(((1u << hi) - 1) & ~((1u << lo) - 1));
+          }
         }
         const int ih0 = oh * g.s[1] - g.p[1];
         const int kh0 = std::clamp((-ih0 + g.d[1] - 1) / g.d[1], 0, kH);
@@ -356,26 +369,36 @@ void direct_block(const ConvGeom& g, const Dims& d, const float* x, const float*
         for (int c = 0; c < d.cInG; ++c)
           for (int kh = kh0; kh < kh1; ++kh) {
             const float* row = xs + (int64_t(c) * H + ih0 + kh * g.d[1]) * W;
-            const float* wp = wt + ((int64_t(c) * kH + kh) * kW) * kDirectBlock;
-            for (int kw = 0; kw < kW; ++kw, wp += kDirectBlock) {
-              if (!mask[kw]) continue;
-              const __m512 xv = _mm512_maskz_loadu_ps(mask[kw], row + off[kw]);
+            const float* wp = wt + ((int64_t(c) * kH + kh) * kW) * kWeightStride;
+            for (int kw = 0; kw < kW; ++kw, wp += kWeightStride) {
+              __m512 xv[NV];
+#pragma GCC unroll 2
+              for (int v = 0; v < NV; ++v) xv[v] = _mm512_maskz_loadu_ps(mask[v][kw], row + off[kw] + 16 * v);
 #pragma GCC unroll 16
-              for (int o = 0; o < OC; ++o) acc[o] = _mm512_fmadd_ps(_mm512_set1_ps(wp[o]), xv, acc[o]);
+              for (int o = 0; o < OC; ++o) {
+                const __m512 wv = _mm512_set1_ps(wp[o]);
+#pragma GCC unroll 2
+                for (int v = 0; v < NV; ++v) acc[v][o] = _mm512_fmadd_ps(wv, xv[v], acc[v][o]);
+              }
             }
           }
-        const __mmask16 store = __mmask16((1u << lanes) - 1);
-        float* zq = zs + int64_t(oh) * oW + ow0;
+#pragma GCC unroll 2
+        for (int v = 0; v < NV; ++v) {
+          const int lanes = std::clamp(oW - ow0 - 16 * v, 0, 16);
+          if (lanes == 0) break;
+          const __mmask16 store = __mmask16((1u << lanes) - 1);
+          float* zq = zs + int64_t(oh) * oW + ow0 + 16 * v;
 #pragma GCC unroll 16
-        for (int o = 0; o < OC; ++o) {
-          if (o >= nOut) break;
-          __m512 v = acc[o];
-          if (bias) v = _mm512_add_ps(v, _mm512_set1_ps(bias[o]));
-          if (relu) {  // on the bit patterns, as relu_in_place: a set sign bit gives +0
-            const __m512i vi = _mm512_castps_si512(v);
-            v = _mm512_castsi512_ps(_mm512_andnot_si512(_mm512_srai_epi32(vi, 31), vi));
+          for (int o = 0; o < OC; ++o) {
+            if (o >= nOut) break;
+            __m512 r = acc[v][o];
+            if (bias) r = _mm512_add_ps(r, _mm512_set1_ps(bias[o]));
+            if (relu) {  // on the bit patterns, as relu_in_place: a set sign bit gives +0
+              const __m512i ri = _mm512_castps_si512(r);
+              r = _mm512_castsi512_ps(_mm512_andnot_si512(_mm512_srai_epi32(ri, 31), ri));
+            }
+            _mm512_mask_storeu_ps(zq + int64_t(o) * d.P, store, r);
           }
-          _mm512_mask_storeu_ps(zq + int64_t(o) * d.P, store, v);
         }
       }
   }
@@ -387,38 +410,47 @@ void direct_block(const ConvGeom& g, const Dims& d, const float* x, const float*
 void direct_chunk(const ConvGeom& g, const Dims& d, const float* x, const float* wt, const float* bias, bool relu,
                   int s0, int nb, float* z) {
 #ifdef __AVX512F__
-  const int blocks = direct_blocks(d);
+  const int nv = direct_nv(g), bw = direct_block_width(nv), blocks = direct_blocks(d, nv);
   for (int grp = 0; grp < g.groups; ++grp)
     for (int blk = 0; blk < blocks; ++blk) {
-      const int o0 = blk * kDirectBlock, nOut = std::min(kDirectBlock, d.cOutG - o0);
-      const float* wb = wt + (int64_t(grp) * blocks + blk) * d.K * kDirectBlock;
+      const int o0 = blk * bw, nOut = std::min(bw, d.cOutG - o0);
+      const float* wb = wt + (int64_t(grp) * blocks + blk) * d.K * kWeightStride;
       const float* bb = bias ? bias + int64_t(grp) * d.cOutG + o0 : nullptr;
-      if (nOut <= 4)
-        direct_block<4>(g, d, x, wb, bb, relu, grp, o0, nOut, s0, nb, z);
-      else if (nOut <= 8)
-        direct_block<8>(g, d, x, wb, bb, relu, grp, o0, nOut, s0, nb, z);
-      else if (nOut <= 12)
-        direct_block<12>(g, d, x, wb, bb, relu, grp, o0, nOut, s0, nb, z);
-      else
-        direct_block<16>(g, d, x, wb, bb, relu, grp, o0, nOut, s0, nb, z);
+      if (nv == 1) {
+        if (nOut <= 4)
+          direct_block<4, 1>(g, d, x, wb, bb, relu, grp, o0, nOut, s0, nb, z);
+        else if (nOut <= 8)
+          direct_block<8, 1>(g, d, x, wb, bb, relu, grp, o0, nOut, s0, nb, z);
+        else if (nOut <= 12)
+          direct_block<12, 1>(g, d, x, wb, bb, relu, grp, o0, nOut, s0, nb, z);
+        else
+          direct_block<16, 1>(g, d, x, wb, bb, relu, grp, o0, nOut, s0, nb, z);
+      } else {
+        if (nOut <= 4)
+          direct_block<4, 2>(g, d, x, wb, bb, relu, grp, o0, nOut, s0, nb, z);
+        else if (nOut <= 8)
+          direct_block<8, 2>(g, d, x, wb, bb, relu, grp, o0, nOut, s0, nb, z);
+        else
+          direct_block<14, 2>(g, d, x, wb, bb, relu, grp, o0, nOut, s0, nb, z);
+      }
     }
 #else
   (void)g, (void)d, (void)x, (void)wt, (void)bias, (void)relu, (void)s0, (void)nb, (void)z;
 #endif
 }
 
-// w [cOut × cInG·kH·kW] as the direct kernel's weights: per group and block of 16 output channels,
-// [tap][16] (channels past the group's end zero).
-const float* direct_weights(const Dims& d, int groups, const float* w, Buffer& buf) {
-  const int blocks = direct_blocks(d);
-  const size_t n = size_t(groups) * blocks * d.K * kDirectBlock;
+// w [cOut × cInG·kH·kW] as the direct kernel's weights: per group and block of output channels,
+// [tap][16] (channels past the block's end zero).
+const float* direct_weights(const ConvGeom& g, const Dims& d, const float* w, Buffer& buf) {
+  const int nv = direct_nv(g), bw = direct_block_width(nv), blocks = direct_blocks(d, nv);
+  const size_t n = size_t(g.groups) * blocks * d.K * kWeightStride;
   float* wt = buf.get(n);
   std::fill(wt, wt + n, 0.0f);
-  for (int grp = 0; grp < groups; ++grp)
+  for (int grp = 0; grp < g.groups; ++grp)
     for (int o = 0; o < d.cOutG; ++o) {
-      float* dst = wt + (int64_t(grp) * blocks + o / kDirectBlock) * d.K * kDirectBlock + o % kDirectBlock;
+      float* dst = wt + (int64_t(grp) * blocks + o / bw) * d.K * kWeightStride + o % bw;
       const float* src = w + (int64_t(grp) * d.cOutG + o) * d.K;
-      for (int64_t t = 0; t < d.K; ++t) dst[t * kDirectBlock] = src[t];
+      for (int64_t t = 0; t < d.K; ++t) dst[t * kWeightStride] = src[t];
     }
   return wt;
 }
@@ -430,7 +462,7 @@ void conv_block_forward(const ConvGeom& g, const PoolGeom* pool, bool relu, cons
   const Dims d = dims(g);
   if (g.n == 0 || d.P == 0 || g.cOut == 0) return;
   const bool direct = direct_applies(g);
-  const float* wt = direct ? direct_weights(d, g.groups, w, tl_wt) : nullptr;
+  const float* wt = direct ? direct_weights(g, d, w, tl_wt) : nullptr;
   // The bias rides along in the GEMM: one more row of ones in col and the bias as one more column
   // of W, so y gets it without another pass over memory.
   const int64_t Kb = d.K + (bias ? 1 : 0);

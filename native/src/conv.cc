@@ -300,7 +300,8 @@ void im2col_chunk(const ConvGeom& g, const Dims& d, const float* x, int s0, int 
 // its ones row, so the two agree to rounding. It replaces im2col + GEMM for the forward pass of
 // 2-D convolutions at stride 1 along W with AVX-512 where the GEMM would be small in k or m (few
 // taps or few output channels: im2col's copies then dominate): M2's 1 -> 8 and 8 -> 16 layers,
-// M1's 1 -> 32 (1.7× faster). For M1's 32 -> 64 (k = 128) im2col + GEMM stays ~20% faster.
+// M1's 1 -> 32 (1.7× faster). On M1's 32 -> 64 (k = 128) the two measured the same end to end,
+// so layers with many taps and many channels keep im2col + GEMM.
 // STRIDE_CONV_DIRECT=0 disables it.
 bool direct_applies(const ConvGeom& g) {
 #ifdef __AVX512F__

@@ -303,14 +303,22 @@ void im2col_chunk(const ConvGeom& g, const Dims& d, const float* x, int s0, int 
 // M1's 1 -> 32 (1.7× faster). On M1's 32 -> 64 (k = 128) the two measured the same end to end,
 // so layers with many taps and many channels keep im2col + GEMM.
 // STRIDE_CONV_DIRECT=0 disables it.
+bool direct_enabled() {
+#ifdef __AVX512F__
+  static const bool on = [] {
+    const char* e = std::getenv("STRIDE_CONV_DIRECT");
+    return !(e && std::strcmp(e, "0") == 0);
+  }();
+  return on;
+#else
+  return false;
+#endif
+}
+
 bool direct_applies(const ConvGeom& g) {
 #ifdef __AVX512F__
-  static const bool off = [] {
-    const char* e = std::getenv("STRIDE_CONV_DIRECT");
-    return e && std::strcmp(e, "0") == 0;
-  }();
   const int64_t taps = int64_t(g.cIn / g.groups) * g.k[1] * g.k[2];
-  return !off && g.in[0] == 1 && g.out[0] == 1 && g.k[0] == 1 && g.p[0] == 0 && g.s[2] == 1 && g.k[2] <= 32 &&
+  return direct_enabled() && g.in[0] == 1 && g.out[0] == 1 && g.k[0] == 1 && g.p[0] == 0 && g.s[2] == 1 && g.k[2] <= 32 &&
          (g.cOut / g.groups <= 16 || taps <= 32);
 #else
   (void)g;
@@ -332,18 +340,23 @@ inline int direct_blocks(const Dims& d, int nv) {
   return (d.cOutG + bw - 1) / bw;
 }
 
+// Where a chunk's planes live: plane (sample sl, channel c) at base + sl·sample + c·channel.
+struct Planes {
+  int64_t sample, channel;
+};
+
 #ifdef __AVX512F__
-// Output channels [o0, o0 + nOut) (nOut ≤ OC) of group grp, samples [s0, s0+nb), into z (laid
-// out as y: [sample][cOut][oH·oW]). wt is the block's weights as [cInG·kH·kW][16], bias the
-// block's or null.
+// Output channels [o0, o0 + nOut) (nOut ≤ OC) of group grp for nb samples: z's planes from x's
+// (both chunk bases, laid out as xl and zl say). wt is the block's weights as [cInG·kH·kW][16],
+// bias the block's or null.
 template <int OC, int NV>
-void direct_block(const ConvGeom& g, const Dims& d, const float* x, const float* wt, const float* bias, bool relu,
-                  int grp, int o0, int nOut, int s0, int nb, float* z) {
+void direct_block(const ConvGeom& g, const Dims& d, const float* x, Planes xl, const float* wt, const float* bias,
+                  bool relu, int grp, int o0, int nOut, int nb, float* z, Planes zl) {
   const int H = g.in[1], W = g.in[2], oH = g.out[1], oW = g.out[2];
   const int kH = g.k[1], kW = g.k[2];
   for (int sl = 0; sl < nb; ++sl) {
-    const float* xs = x + (int64_t(s0 + sl) * g.cIn + int64_t(grp) * d.cInG) * d.inPlane;
-    float* zs = z + (int64_t(sl) * g.cOut + int64_t(grp) * d.cOutG + o0) * d.P;
+    const float* xs = x + sl * xl.sample + int64_t(grp) * d.cInG * xl.channel;
+    float* zs = z + sl * zl.sample + (int64_t(grp) * d.cOutG + o0) * zl.channel;
     for (int oh = 0; oh < oH; ++oh)
       for (int ow0 = 0; ow0 < oW; ow0 += 16 * NV) {
         // Every loop over o and v is unrolled (constants) so that acc stays in registers.
@@ -369,7 +382,7 @@ void direct_block(const ConvGeom& g, const Dims& d, const float* x, const float*
         const int kh1 = std::clamp((H - ih0 + g.d[1] - 1) / g.d[1], kh0, kH);
         for (int c = 0; c < d.cInG; ++c)
           for (int kh = kh0; kh < kh1; ++kh) {
-            const float* row = xs + (int64_t(c) * H + ih0 + kh * g.d[1]) * W;
+            const float* row = xs + c * xl.channel + int64_t(ih0 + kh * g.d[1]) * W;
             const float* wp = wt + ((int64_t(c) * kH + kh) * kW) * kWeightStride;
             for (int kw = 0; kw < kW; ++kw, wp += kWeightStride) {
               __m512 xv[NV];
@@ -398,7 +411,7 @@ void direct_block(const ConvGeom& g, const Dims& d, const float* x, const float*
               const __m512i ri = _mm512_castps_si512(r);
               r = _mm512_castsi512_ps(_mm512_andnot_si512(_mm512_srai_epi32(ri, 31), ri));
             }
-            _mm512_mask_storeu_ps(zq + int64_t(o) * d.P, store, r);
+            _mm512_mask_storeu_ps(zq + o * zl.channel, store, r);
           }
         }
       }
@@ -406,10 +419,10 @@ void direct_block(const ConvGeom& g, const Dims& d, const float* x, const float*
 }
 #endif
 
-// The direct path for samples [s0, s0+nb) of every group (relu'd when `relu`); wt holds each
-// block's [tap][16] weights (see direct_weights).
-void direct_chunk(const ConvGeom& g, const Dims& d, const float* x, const float* wt, const float* bias, bool relu,
-                  int s0, int nb, float* z) {
+// The direct convolution of nb samples, every group (relu'd when `relu`), z's planes from x's;
+// wt holds each block's [tap][16] weights (see direct_weights).
+void direct_chunk(const ConvGeom& g, const Dims& d, const float* x, Planes xl, const float* wt, const float* bias,
+                  bool relu, int nb, float* z, Planes zl) {
 #ifdef __AVX512F__
   const int nv = direct_nv(g), bw = direct_block_width(nv), blocks = direct_blocks(d, nv);
   for (int grp = 0; grp < g.groups; ++grp)
@@ -419,24 +432,24 @@ void direct_chunk(const ConvGeom& g, const Dims& d, const float* x, const float*
       const float* bb = bias ? bias + int64_t(grp) * d.cOutG + o0 : nullptr;
       if (nv == 1) {
         if (nOut <= 4)
-          direct_block<4, 1>(g, d, x, wb, bb, relu, grp, o0, nOut, s0, nb, z);
+          direct_block<4, 1>(g, d, x, xl, wb, bb, relu, grp, o0, nOut, nb, z, zl);
         else if (nOut <= 8)
-          direct_block<8, 1>(g, d, x, wb, bb, relu, grp, o0, nOut, s0, nb, z);
+          direct_block<8, 1>(g, d, x, xl, wb, bb, relu, grp, o0, nOut, nb, z, zl);
         else if (nOut <= 12)
-          direct_block<12, 1>(g, d, x, wb, bb, relu, grp, o0, nOut, s0, nb, z);
+          direct_block<12, 1>(g, d, x, xl, wb, bb, relu, grp, o0, nOut, nb, z, zl);
         else
-          direct_block<16, 1>(g, d, x, wb, bb, relu, grp, o0, nOut, s0, nb, z);
+          direct_block<16, 1>(g, d, x, xl, wb, bb, relu, grp, o0, nOut, nb, z, zl);
       } else {
         if (nOut <= 4)
-          direct_block<4, 2>(g, d, x, wb, bb, relu, grp, o0, nOut, s0, nb, z);
+          direct_block<4, 2>(g, d, x, xl, wb, bb, relu, grp, o0, nOut, nb, z, zl);
         else if (nOut <= 8)
-          direct_block<8, 2>(g, d, x, wb, bb, relu, grp, o0, nOut, s0, nb, z);
+          direct_block<8, 2>(g, d, x, xl, wb, bb, relu, grp, o0, nOut, nb, z, zl);
         else
-          direct_block<14, 2>(g, d, x, wb, bb, relu, grp, o0, nOut, s0, nb, z);
+          direct_block<14, 2>(g, d, x, xl, wb, bb, relu, grp, o0, nOut, nb, z, zl);
       }
     }
 #else
-  (void)g, (void)d, (void)x, (void)wt, (void)bias, (void)relu, (void)s0, (void)nb, (void)z;
+  (void)g, (void)d, (void)x, (void)xl, (void)wt, (void)bias, (void)relu, (void)nb, (void)z, (void)zl;
 #endif
 }
 
@@ -453,6 +466,45 @@ const float* direct_weights(const ConvGeom& g, const Dims& d, const float* w, Bu
       const float* src = w + (int64_t(grp) * d.cOutG + o) * d.K;
       for (int64_t t = 0; t < d.K; ++t) dst[t * kWeightStride] = src[t];
     }
+  return wt;
+}
+
+// The input gradient of a stride-1 2-D convolution is itself a convolution: of dy (cOut
+// channels, the output's size) back to the input's size, with the kernel flipped, input and
+// output channels swapped, and padding d(k-1) - p. Its geometry, when the direct kernel can run
+// it: then it replaces the dcol GEMM and col2im's scattered adds (M1's conv2 backward).
+bool adjoint_geometry(const ConvGeom& g, ConvGeom& a) {
+  if (g.in[0] != 1 || g.out[0] != 1 || g.k[0] != 1 || g.p[0] != 0 || g.s[1] != 1 || g.s[2] != 1) return false;
+  a = g;
+  a.cIn = g.cOut;
+  a.cOut = g.cIn;
+  for (int i = 1; i < 3; ++i) {
+    a.in[i] = g.out[i];
+    a.out[i] = g.in[i];
+    a.p[i] = g.d[i] * (g.k[i] - 1) - g.p[i];
+    if (a.p[i] < 0) return false;
+  }
+  return direct_enabled() && g.k[2] <= kMaxDirectKW;
+}
+
+// The adjoint's direct weights: tap (oc, kh, kw) of its output channel c (an input channel of
+// the convolution) is w[oc][c][kH-1-kh][kW-1-kw].
+const float* adjoint_weights(const ConvGeom& g, const Dims& d, const ConvGeom& a, const float* w, Buffer& buf) {
+  const int kH = g.k[1], kW = g.k[2];
+  const Dims da = dims(a);
+  const int nv = direct_nv(a), bw = direct_block_width(nv), blocks = direct_blocks(da, nv);
+  const size_t n = size_t(g.groups) * blocks * da.K * kWeightStride;
+  float* wt = buf.get(n);
+  std::fill(wt, wt + n, 0.0f);
+  for (int grp = 0; grp < g.groups; ++grp)
+    for (int oc = 0; oc < d.cOutG; ++oc)
+      for (int c = 0; c < d.cInG; ++c)
+        for (int kh = 0; kh < kH; ++kh)
+          for (int kw = 0; kw < kW; ++kw) {
+            const int64_t t = (int64_t(oc) * kH + (kH - 1 - kh)) * kW + (kW - 1 - kw);
+            wt[((int64_t(grp) * blocks + c / bw) * da.K + t) * kWeightStride + c % bw] =
+                w[((int64_t(grp) * d.cOutG + oc) * d.cInG + c) * kH * kW + kh * kW + kw];
+          }
   return wt;
 }
 
@@ -487,7 +539,9 @@ void conv_block_forward(const ConvGeom& g, const PoolGeom* pool, bool relu, cons
   auto chunk = [&](int s0, int nb, float* cb) {
     const int64_t ld = int64_t(nb) * d.P;
     float* z = pool ? tl_z.get(size_t(nb) * sampleStride) : y + int64_t(s0) * sampleStride;
-    if (direct) direct_chunk(g, d, x, wt, bias, relu, s0, nb, z);
+    if (direct)
+      direct_chunk(g, d, x + int64_t(s0) * g.cIn * d.inPlane, {int64_t(g.cIn) * d.inPlane, d.inPlane}, wt, bias,
+                   relu, nb, z, {sampleStride, d.P});
     if (!direct && bias) std::fill(cb + d.K * ld, cb + (d.K + 1) * ld, 1.0f);
     for (int grp = 0; grp < g.groups && !direct; ++grp) {
       const float* wg = wAll + int64_t(grp) * d.cOutG * Kb;
@@ -699,6 +753,11 @@ void conv_block_backward(const ConvGeom& g, const PoolGeom* pool, bool relu, con
   std::vector<double> dbPartial(db ? size_t(tasks) * g.cOut : 0, 0.0);
   const int64_t sampleStride = int64_t(g.cOut) * d.P;
   const int64_t taps = d.K / d.cInG;
+  // The input gradient as the adjoint convolution, by the direct kernel, where it applies.
+  ConvGeom adj;
+  const bool directIn = dx && adjoint_geometry(g, adj);
+  const Dims dAdj = dims(directIn ? adj : g);
+  const float* wAdj = directIn ? adjoint_weights(g, d, adj, w, tl_wt) : nullptr;
   // One task runs inline on the caller, whose GEMMs then use the pool themselves.
   parallel_for(tasks, [&](int gi, int) {
     const int s0 = gi * per, nb = std::min(per, g.n - s0);
@@ -721,6 +780,11 @@ void conv_block_backward(const ConvGeom& g, const PoolGeom* pool, bool relu, con
           for (int sl = 0; sl < nb; ++sl) sum += sum_floats(dz + sl * sampleStride + int64_t(oc) * d.P, d.P);
         dbPartial[size_t(gi) * g.cOut + oc] = sum;
       }
+    if (directIn) {
+      const Planes dl = rebuild ? Planes{d.P, ld} : Planes{sampleStride, d.P};
+      const Planes xl{int64_t(g.cIn) * d.inPlane, d.inPlane};
+      direct_chunk(adj, dAdj, dz, dl, wAdj, nullptr, false, nb, dx + int64_t(s0) * xl.sample, xl);
+    }
     float* col = tl_col.get(size_t(d.K) * nb * d.P);
     for (int grp = 0; grp < g.groups; ++grp) {
       const float* dzg = dz + int64_t(grp) * d.cOutG * rowStride;
@@ -735,7 +799,7 @@ void conv_block_backward(const ConvGeom& g, const PoolGeom* pool, bool relu, con
           sgemm_nt_sum(d.cOutG, int(d.K), int(d.P), nb, 1.0f, dzg, d.P, sampleStride, col, ld, d.P, 0.0f, dwg,
                        int(d.K));
       }
-      if (dx) {
+      if (dx && !directIn) {
         // dcol[K × nb·P] = W_gᵀ · dZ_g (overwriting the columns dW is done with), then col2im.
         const float* wg = w + int64_t(grp) * d.cOutG * d.K;
         sgemm_seg(true, int(d.K), int(ld), d.cOutG, 1.0f, wg, int(d.K), dzg, int(rowStride), rebuild ? 0 : d.P,

@@ -165,7 +165,7 @@ test('pixel values in 0..255: fit warns at the first batch; Conv2d warns in a ma
 
 test('pixel check on a large batch: a sampled scan, confirmed in full before warning', () => {
   const m = model();
-  // 64 images of 32×32 (65,536 values, sampled every 8th): 0..255 except one negative value off
+  // 64 images of 32×32 (65,536 values, sampled every 64th): 0..255 except one negative value off
   // the sample, which makes the batch not raw pixels after all.
   const [x] = data(64 * 64, 255);
   const d = x.data as Float32Array;

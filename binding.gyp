@@ -6,6 +6,8 @@
         "native/src/addon.cc",
         "native/src/gemm.cc",
         "native/src/conv.cc",
+        "native/src/conv_direct.cc",
+        "native/src/conv_block.cc",
         "native/src/pool.cc",
         "native/src/adam.cc",
         "native/src/elementwise.cc",

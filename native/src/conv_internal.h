@@ -1,0 +1,73 @@
+// Internals shared by the convolution kernels: conv.cc (im2col + GEMM), conv_direct.cc (the
+// direct kernel) and conv_block.cc (convolution + relu + max pooling in one pass). Not part of the
+// addon's surface (see kernels.h for that).
+#pragma once
+
+#include <cstdint>
+#include <cstdlib>
+#include <functional>
+
+#include "kernels.h"
+
+namespace stride::conv_detail {
+
+// Scratch grown on demand and reused across calls (each kernel file keeps its own, per thread).
+struct Buffer {
+  float* data = nullptr;
+  size_t size = 0;
+  ~Buffer() { std::free(data); }
+  float* get(size_t n) {
+    if (n > size) {
+      std::free(data);
+      data = static_cast<float*>(std::aligned_alloc(64, ((n * sizeof(float) + 63) / 64) * 64));
+      size = n;
+    }
+    return data;
+  }
+};
+
+// JS Float32Arrays read as integers (relu on the bit patterns): may_alias keeps that legal.
+typedef int32_t alias_i32 __attribute__((may_alias));
+
+// Aim for column matrices of at most this many floats per chunk of samples (2 MiB: written by
+// im2col and read back by the GEMM while still in cache).
+constexpr int64_t kColCap = int64_t(1) << 19;
+
+struct Dims {
+  int cInG, cOutG;
+  int64_t K, P, inPlane;  // K = cInG·kD·kH·kW, P = oD·oH·oW, inPlane = D·H·W
+};
+Dims dims(const ConvGeom& g);
+
+// Samples per chunk of the shared path (one chunk at a time, each step over all threads).
+int chunk_samples(const ConvGeom& g, const Dims& d);
+// Whether the batch is split into per-thread sample tasks instead (see conv.cc).
+bool sample_tasks_apply(const ConvGeom& g);
+// Samples per task: columns of about kColCap / 2, and at least 2 tasks per thread.
+int samples_per_task(const ConvGeom& g, int64_t colPerSample, int T);
+// Runs fn on tasks of consecutive samples; false (nothing done) when sample tasks do not apply.
+bool by_sample_tasks(const ConvGeom& g, int64_t colPerSample, const std::function<void(int s0, int nb, int thread)>& fn);
+
+// im2col of samples [s0, s0+nb), channels of group grp, into col[K × nb·P].
+void im2col_chunk(const ConvGeom& g, const Dims& d, const float* x, int s0, int nb, int grp, float* col);
+// The adjoint for one channel plane: adds kD·kH·kW rows of col (row stride ld) onto dxc, which
+// it first zeroes. col is scratch (the shifted path zeroes its padding entries).
+void col2im_channel(const ConvGeom& g, float* col, int64_t ld, float* dxc);
+// Σ of n floats with several independent accumulators.
+float sum_floats(const float* x, int64_t n);
+
+// Where a chunk's planes live: plane (sample sl, channel c) at base + sl·sample + c·channel.
+struct Planes {
+  int64_t sample, channel;
+};
+
+// The direct convolution (conv_direct.cc).
+bool direct_enabled();
+bool direct_applies(const ConvGeom& g);
+const float* direct_weights(const ConvGeom& g, const Dims& d, const float* w, Buffer& buf);
+void direct_chunk(const ConvGeom& g, const Dims& d, const float* x, Planes xl, const float* wt, const float* bias,
+                  bool relu, int nb, float* z, Planes zl);
+bool adjoint_geometry(const ConvGeom& g, ConvGeom& a);
+const float* adjoint_weights(const ConvGeom& g, const Dims& d, const ConvGeom& a, const float* w, Buffer& buf);
+
+}  // namespace stride::conv_detail

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { Backend, ConvGeometry, PoolGeometry } from '../src/backend/backend.js';
 import { jsBackend as J } from '../src/backend/js/index.js';
-import { createNativeBackend, nativeLoadError, setNativeThreads } from '../src/backend/native/index.js';
+import { bothThreadCounts, native, skipMsg } from './helpers/native.js';
 import {
   assertClose,
   poolOutSize,
@@ -19,9 +19,8 @@ import {
   type ConvLimits,
 } from './helpers/random-kernels.js';
 
-const N: Backend | null = createNativeBackend();
-const skipMsg = () =>
-  `native addon not available (${nativeLoadError() ?? 'unknown reason'}): run npm install`;
+const N = native;
+
 const LIMITS: ConvLimits = { n: 9, cInPerGroup: 3, cOutPerGroup: 4, inSize: 12, inSize3d: 7, kernel: 3 };
 
 /** A random max pooling over the conv's output planes (padding ≤ k/2, ceilMode sometimes). */
@@ -166,18 +165,6 @@ test('js conv block = conv, relu and max pool kernels in a row, bit for bit, for
     assert.deepEqual(gb.db, sb.db, `${c.what}: db`);
   }
 });
-
-/** Runs the body with 1 thread and then with the full pool. */
-function bothThreadCounts(body: (threads: string) => void) {
-  const full = N!.info().threads;
-  try {
-    setNativeThreads(1);
-    body('1 thread');
-  } finally {
-    setNativeThreads(full);
-  }
-  body(`${full} threads`);
-}
 
 test('native conv block forward = native conv, relu, max pool in a row (bit for bit) and = js', (t) => {
   if (!N) return t.skip(skipMsg());

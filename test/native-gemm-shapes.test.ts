@@ -8,26 +8,12 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { Backend, ConvGeometry } from '../src/backend/backend.js';
+import type { ConvGeometry } from '../src/backend/backend.js';
 import { jsBackend as J } from '../src/backend/js/index.js';
-import { createNativeBackend, nativeLoadError, setNativeThreads } from '../src/backend/native/index.js';
+import { bothThreadCounts, native, skipMsg } from './helpers/native.js';
 import { assertClose, prod, randArray, rng } from './helpers/random-kernels.js';
 
-const N: Backend | null = createNativeBackend();
-const skipMsg = () =>
-  `native addon not available (${nativeLoadError() ?? 'unknown reason'}): run npm install`;
-
-/** Runs the body with 1 thread and then with the full pool. */
-function bothThreadCounts(body: (threads: string) => void) {
-  const full = N!.info().threads;
-  try {
-    setNativeThreads(1);
-    body('1 thread');
-  } finally {
-    setNativeThreads(full);
-  }
-  body(`${full} threads`);
-}
+const N = native;
 
 /** Bit-for-bit equality (a second run at the same thread count must reproduce the first). */
 function assertSameBits(a: Float32Array, b: Float32Array, what: string) {

@@ -5,9 +5,9 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { Backend, ConvGeometry, PoolGeometry } from '../src/backend/backend.js';
+import type { ConvGeometry, PoolGeometry } from '../src/backend/backend.js';
 import { jsBackend as J } from '../src/backend/js/index.js';
-import { createNativeBackend, nativeLoadError, setNativeThreads } from '../src/backend/native/index.js';
+import { bothThreadCounts, native, skipMsg } from './helpers/native.js';
 import * as F from '../src/ops/functional.js';
 import { Tensor } from '../src/tensor/tensor.js';
 import {
@@ -21,25 +21,11 @@ import {
   type ConvLimits,
 } from './helpers/random-kernels.js';
 
+const N = native;
+
 /** Larger shapes than the js suite: enough work to split over threads and im2col chunks. */
 const NATIVE_CONV: ConvLimits = { n: 3, cInPerGroup: 3, cOutPerGroup: 3, inSize: 11, inSize3d: 7, kernel: 5 };
 const BIG_CONV: ConvLimits = { n: 9, cInPerGroup: 6, cOutPerGroup: 20, inSize: 30, inSize3d: 7, kernel: 5 };
-
-const N: Backend | null = createNativeBackend();
-const skipMsg = () =>
-  `native addon not available (${nativeLoadError() ?? 'unknown reason'}): run npm install`;
-
-/** Runs the body with 1 thread and then with the full pool, so both code paths are compared. */
-function bothThreadCounts(body: (threads: string) => void) {
-  const full = N!.info().threads;
-  try {
-    setNativeThreads(1);
-    body('1 thread');
-  } finally {
-    setNativeThreads(full);
-  }
-  body(`${full} threads`);
-}
 
 test('native: info reports the backend, SIMD level and threads', (t) => {
   if (!N) return t.skip(skipMsg());

@@ -45,51 +45,44 @@ bool direct_applies(const ConvGeom& g) {
 #endif
 }
 
-// The direct kernel's register blocking: NV vectors of 16 outputs along a row by a block of output
-// channels, one accumulator register each: 1 × 16 channels for rows up to 16 outputs wide, else
-// 2 × 14 (28 accumulators, 2 input vectors, the weights broadcast from memory), so that each
-// broadcast weight feeds NV FMAs. Weights are stored per block as [tap][16] whatever the block's
-// width. kMaxDirectKW: the widest kernel row it takes.
-constexpr int kWeightStride = 16;
+// The direct kernel's register blocking: 16 outputs along a row by a block of up to 16 output
+// channels, one accumulator register each. (Two vectors by 14 channels, so that each broadcast
+// weight feeds two FMAs, measured 2-4% slower on M1's layers than this with the kernel width
+// unrolled.) Weights are stored per block as [tap][16]; kMaxDirectKW: the widest kernel row.
+constexpr int kBlock = 16;
 constexpr int kMaxDirectKW = 32;
-inline int direct_nv(const ConvGeom& g) { return g.out[2] > 16 ? 2 : 1; }
-inline int direct_block_width(int nv) { return nv == 1 ? 16 : 14; }
-inline int direct_blocks(const Dims& d, int nv) {
-  const int bw = direct_block_width(nv);
-  return (d.cOutG + bw - 1) / bw;
-}
+inline int direct_blocks(const Dims& d) { return (d.cOutG + kBlock - 1) / kBlock; }
 
 #ifdef __AVX512F__
-// Output channels [o0, o0 + nOut) (nOut ≤ OC) of group grp for nb samples: z's planes from x's
-// (both chunk bases, laid out as xl and zl say). wt is the block's weights as [cInG·kH·kW][16],
-// bias the block's or null.
-template <int OC, int NV, int KW>
+namespace {
+
+// Output channels [o0, o0 + nOut) (nOut ≤ OC ≤ 16) of group grp for nb samples: z's planes from
+// x's (both chunk bases, laid out as xl and zl say). wt is the block's weights as [cInG·kH·kW][16],
+// bias the block's or null. KW: the kernel width as a constant (its loop unrolled, masks and
+// offsets in registers), or 0 for any.
+template <int OC, int KW>
 void direct_block(const ConvGeom& g, const Dims& d, const float* x, Planes xl, const float* wt, const float* bias,
                   bool relu, int grp, int o0, int nOut, int nb, float* z, Planes zl) {
   const int H = g.in[1], W = g.in[2], oH = g.out[1], oW = g.out[2];
-  const int kH = g.k[1], kW = KW ? KW : g.k[2];  // KW: the kernel width as a constant (0: not)
+  const int kH = g.k[1], kW = KW ? KW : g.k[2];
   for (int sl = 0; sl < nb; ++sl) {
     const float* xs = x + sl * xl.sample + int64_t(grp) * d.cInG * xl.channel;
     float* zs = z + sl * zl.sample + (int64_t(grp) * d.cOutG + o0) * zl.channel;
     for (int oh = 0; oh < oH; ++oh)
-      for (int ow0 = 0; ow0 < oW; ow0 += 16 * NV) {
-        // Every loop over o and v is unrolled (constants) so that acc stays in registers.
-        __m512 acc[NV][OC];
-#pragma GCC unroll 2
-        for (int v = 0; v < NV; ++v)
+      for (int ow0 = 0; ow0 < oW; ow0 += 16) {
+        const int lanes = std::min(16, oW - ow0);
+        // Every loop over o is unrolled (o is a constant) so that acc stays in registers.
+        __m512 acc[OC];
 #pragma GCC unroll 16
-          for (int o = 0; o < OC; ++o) acc[v][o] = _mm512_setzero_ps();
-        // Per kw and vector: the input column of lane 0 and the lanes that read real columns (the
-        // same for every input channel and kernel row); then the kernel rows that read real rows.
+        for (int o = 0; o < OC; ++o) acc[o] = _mm512_setzero_ps();
+        // Per kw: the input column of lane 0 and the lanes that read real columns (the same for
+        // every input channel and kernel row); then the kernel rows that read real input rows.
         int off[kMaxDirectKW];
-        __mmask16 mask[NV][kMaxDirectKW];
+        __mmask16 mask[kMaxDirectKW];
         for (int kw = 0; kw < kW; ++kw) {
           off[kw] = ow0 + kw * g.d[2] - g.p[2];
-          for (int v = 0; v < NV; ++v) {
-            const int lanes = std::clamp(oW - ow0 - 16 * v, 0, 16), first = off[kw] + 16 * v;
-            const int lo = std::clamp(-first, 0, lanes), hi = std::clamp(W - first, lo, lanes);
-            mask[v][kw] = __mmask16(((1u << hi) - 1) & ~((1u << lo) - 1));
-          }
+          const int lo = std::clamp(-off[kw], 0, lanes), hi = std::clamp(W - off[kw], lo, lanes);
+          mask[kw] = __mmask16(((1u << hi) - 1) & ~((1u << lo) - 1));
         }
         const int ih0 = oh * g.s[1] - g.p[1];
         const int kh0 = std::clamp((-ih0 + g.d[1] - 1) / g.d[1], 0, kH);
@@ -97,89 +90,64 @@ void direct_block(const ConvGeom& g, const Dims& d, const float* x, Planes xl, c
         for (int c = 0; c < d.cInG; ++c)
           for (int kh = kh0; kh < kh1; ++kh) {
             const float* row = xs + c * xl.channel + int64_t(ih0 + kh * g.d[1]) * W;
-            const float* wp = wt + ((int64_t(c) * kH + kh) * kW) * kWeightStride;
+            const float* wp = wt + ((int64_t(c) * kH + kh) * kW) * kBlock;
 #pragma GCC unroll 3
-            for (int kw = 0; kw < kW; ++kw, wp += kWeightStride) {
-              __m512 xv[NV];
-#pragma GCC unroll 2
-              for (int v = 0; v < NV; ++v) xv[v] = _mm512_maskz_loadu_ps(mask[v][kw], row + off[kw] + 16 * v);
+            for (int kw = 0; kw < kW; ++kw, wp += kBlock) {
+              const __m512 xv = _mm512_maskz_loadu_ps(mask[kw], row + off[kw]);
 #pragma GCC unroll 16
-              for (int o = 0; o < OC; ++o) {
-                const __m512 wv = _mm512_set1_ps(wp[o]);
-#pragma GCC unroll 2
-                for (int v = 0; v < NV; ++v) acc[v][o] = _mm512_fmadd_ps(wv, xv[v], acc[v][o]);
-              }
+              for (int o = 0; o < OC; ++o) acc[o] = _mm512_fmadd_ps(_mm512_set1_ps(wp[o]), xv, acc[o]);
             }
           }
-#pragma GCC unroll 2
-        for (int v = 0; v < NV; ++v) {
-          const int lanes = std::clamp(oW - ow0 - 16 * v, 0, 16);
-          if (lanes == 0) break;
-          const __mmask16 store = __mmask16((1u << lanes) - 1);
-          float* zq = zs + int64_t(oh) * oW + ow0 + 16 * v;
+        const __mmask16 store = __mmask16((1u << lanes) - 1);
+        float* zq = zs + int64_t(oh) * oW + ow0;
 #pragma GCC unroll 16
-          for (int o = 0; o < OC; ++o) {
-            if (o >= nOut) break;
-            __m512 r = acc[v][o];
-            if (bias) r = _mm512_add_ps(r, _mm512_set1_ps(bias[o]));
-            if (relu) {  // on the bit patterns, as relu_in_place: a set sign bit gives +0
-              const __m512i ri = _mm512_castps_si512(r);
-              r = _mm512_castsi512_ps(_mm512_andnot_si512(_mm512_srai_epi32(ri, 31), ri));
-            }
-            _mm512_mask_storeu_ps(zq + o * zl.channel, store, r);
+        for (int o = 0; o < OC; ++o) {
+          if (o >= nOut) break;
+          __m512 r = acc[o];
+          if (bias) r = _mm512_add_ps(r, _mm512_set1_ps(bias[o]));
+          if (relu) {  // on the bit patterns, as relu_in_place: a set sign bit gives +0
+            const __m512i ri = _mm512_castps_si512(r);
+            r = _mm512_castsi512_ps(_mm512_andnot_si512(_mm512_srai_epi32(ri, 31), ri));
           }
+          _mm512_mask_storeu_ps(zq + o * zl.channel, store, r);
         }
       }
   }
 }
-#endif
 
-#ifdef __AVX512F__
-// direct_block with the kernel width as a constant where it is 2 or 3 (the kw loop unrolled, its
-// masks and offsets in registers): M2's layers forward ~18% faster on one core. Not with two
-// vectors per row, whose 28 accumulators leave no registers for it (M1: ~3% slower).
-template <int OC, int NV>
+// direct_block with the kernel width as a constant where it is 2 or 3 (M2's layers forward ~18%
+// faster on one core than with a variable width).
+template <int OC>
 void run_block(const ConvGeom& g, const Dims& d, const float* x, Planes xl, const float* wt, const float* bias,
                bool relu, int grp, int o0, int nOut, int nb, float* z, Planes zl) {
-  if (NV == 2)
-    direct_block<OC, NV, 0>(g, d, x, xl, wt, bias, relu, grp, o0, nOut, nb, z, zl);
-  else if (g.k[2] == 2)
-    direct_block<OC, NV, 2>(g, d, x, xl, wt, bias, relu, grp, o0, nOut, nb, z, zl);
+  if (g.k[2] == 2)
+    direct_block<OC, 2>(g, d, x, xl, wt, bias, relu, grp, o0, nOut, nb, z, zl);
   else if (g.k[2] == 3)
-    direct_block<OC, NV, 3>(g, d, x, xl, wt, bias, relu, grp, o0, nOut, nb, z, zl);
+    direct_block<OC, 3>(g, d, x, xl, wt, bias, relu, grp, o0, nOut, nb, z, zl);
   else
-    direct_block<OC, NV, 0>(g, d, x, xl, wt, bias, relu, grp, o0, nOut, nb, z, zl);
+    direct_block<OC, 0>(g, d, x, xl, wt, bias, relu, grp, o0, nOut, nb, z, zl);
 }
+
+}  // namespace
 #endif
 
-// The direct convolution of nb samples, every group (relu'd when `relu`), z's planes from x's;
-// wt holds each block's [tap][16] weights (see direct_weights).
 void direct_chunk(const ConvGeom& g, const Dims& d, const float* x, Planes xl, const float* wt, const float* bias,
                   bool relu, int nb, float* z, Planes zl) {
 #ifdef __AVX512F__
-  const int nv = direct_nv(g), bw = direct_block_width(nv), blocks = direct_blocks(d, nv);
+  const int blocks = direct_blocks(d);
   for (int grp = 0; grp < g.groups; ++grp)
     for (int blk = 0; blk < blocks; ++blk) {
-      const int o0 = blk * bw, nOut = std::min(bw, d.cOutG - o0);
-      const float* wb = wt + (int64_t(grp) * blocks + blk) * d.K * kWeightStride;
+      const int o0 = blk * kBlock, nOut = std::min(kBlock, d.cOutG - o0);
+      const float* wb = wt + (int64_t(grp) * blocks + blk) * d.K * kBlock;
       const float* bb = bias ? bias + int64_t(grp) * d.cOutG + o0 : nullptr;
-      if (nv == 1) {
-        if (nOut <= 4)
-          run_block<4, 1>(g, d, x, xl, wb, bb, relu, grp, o0, nOut, nb, z, zl);
-        else if (nOut <= 8)
-          run_block<8, 1>(g, d, x, xl, wb, bb, relu, grp, o0, nOut, nb, z, zl);
-        else if (nOut <= 12)
-          run_block<12, 1>(g, d, x, xl, wb, bb, relu, grp, o0, nOut, nb, z, zl);
-        else
-          run_block<16, 1>(g, d, x, xl, wb, bb, relu, grp, o0, nOut, nb, z, zl);
-      } else {
-        if (nOut <= 4)
-          run_block<4, 2>(g, d, x, xl, wb, bb, relu, grp, o0, nOut, nb, z, zl);
-        else if (nOut <= 8)
-          run_block<8, 2>(g, d, x, xl, wb, bb, relu, grp, o0, nOut, nb, z, zl);
-        else
-          run_block<14, 2>(g, d, x, xl, wb, bb, relu, grp, o0, nOut, nb, z, zl);
-      }
+      if (nOut <= 4)
+        run_block<4>(g, d, x, xl, wb, bb, relu, grp, o0, nOut, nb, z, zl);
+      else if (nOut <= 8)
+        run_block<8>(g, d, x, xl, wb, bb, relu, grp, o0, nOut, nb, z, zl);
+      else if (nOut <= 12)
+        run_block<12>(g, d, x, xl, wb, bb, relu, grp, o0, nOut, nb, z, zl);
+      else
+        run_block<16>(g, d, x, xl, wb, bb, relu, grp, o0, nOut, nb, z, zl);
     }
 #else
   (void)g, (void)d, (void)x, (void)xl, (void)wt, (void)bias, (void)relu, (void)nb, (void)z, (void)zl;
@@ -189,15 +157,15 @@ void direct_chunk(const ConvGeom& g, const Dims& d, const float* x, Planes xl, c
 // w [cOut × cInG·kH·kW] as the direct kernel's weights: per group and block of output channels,
 // [tap][16] (channels past the block's end zero).
 const float* direct_weights(const ConvGeom& g, const Dims& d, const float* w, Buffer& buf) {
-  const int nv = direct_nv(g), bw = direct_block_width(nv), blocks = direct_blocks(d, nv);
-  const size_t n = size_t(g.groups) * blocks * d.K * kWeightStride;
+  const int blocks = direct_blocks(d);
+  const size_t n = size_t(g.groups) * blocks * d.K * kBlock;
   float* wt = buf.get(n);
   std::fill(wt, wt + n, 0.0f);
   for (int grp = 0; grp < g.groups; ++grp)
     for (int o = 0; o < d.cOutG; ++o) {
-      float* dst = wt + (int64_t(grp) * blocks + o / bw) * d.K * kWeightStride + o % bw;
+      float* dst = wt + (int64_t(grp) * blocks + o / kBlock) * d.K * kBlock + o % kBlock;
       const float* src = w + (int64_t(grp) * d.cOutG + o) * d.K;
-      for (int64_t t = 0; t < d.K; ++t) dst[t * kWeightStride] = src[t];
+      for (int64_t t = 0; t < d.K; ++t) dst[t * kBlock] = src[t];
     }
   return wt;
 }
@@ -225,8 +193,8 @@ bool adjoint_geometry(const ConvGeom& g, ConvGeom& a) {
 const float* adjoint_weights(const ConvGeom& g, const Dims& d, const ConvGeom& a, const float* w, Buffer& buf) {
   const int kH = g.k[1], kW = g.k[2];
   const Dims da = dims(a);
-  const int nv = direct_nv(a), bw = direct_block_width(nv), blocks = direct_blocks(da, nv);
-  const size_t n = size_t(g.groups) * blocks * da.K * kWeightStride;
+  const int blocks = direct_blocks(da);
+  const size_t n = size_t(g.groups) * blocks * da.K * kBlock;
   float* wt = buf.get(n);
   std::fill(wt, wt + n, 0.0f);
   for (int grp = 0; grp < g.groups; ++grp)
@@ -235,7 +203,7 @@ const float* adjoint_weights(const ConvGeom& g, const Dims& d, const ConvGeom& a
         for (int kh = 0; kh < kH; ++kh)
           for (int kw = 0; kw < kW; ++kw) {
             const int64_t t = (int64_t(oc) * kH + (kH - 1 - kh)) * kW + (kW - 1 - kw);
-            wt[((int64_t(grp) * blocks + c / bw) * da.K + t) * kWeightStride + c % bw] =
+            wt[((int64_t(grp) * blocks + c / kBlock) * da.K + t) * kBlock + c % kBlock] =
                 w[((int64_t(grp) * d.cOutG + oc) * d.cInG + c) * kH * kW + kh * kW + kw];
           }
   return wt;

@@ -154,84 +154,74 @@ for (const nd of [1, 2, 3] as const) {
   });
 }
 
-test('native conv2d = js on a LeNet/MNIST-sized layer (batched im2col path)', (t) => {
-  if (!N) return t.skip(skipMsg());
-  const r = rng(5);
+/**
+ * Native convForward, convBackwardInput and convBackwardWeight (with bias) against js on one
+ * geometry, from random data, with 1 thread (the shared chunked path) and the full pool (sample
+ * tasks); outputs start as NaN so that an element the kernel skips shows.
+ */
+function compareConvKernels(g: ConvGeometry, seed: number, what: string, tol = 2e-4) {
+  const r = rng(seed);
+  const cInG = g.cIn / g.groups;
+  const x = randArray(r, g.n * g.cIn * prod(g.inSize));
+  const w = randArray(r, g.cOut * cInG * prod(g.kernel));
+  const bias = randArray(r, g.cOut);
+  const dy = randArray(r, g.n * g.cOut * prod(g.outSize));
+  const [yj, dxj, dwj, dbj] = [dy.length, x.length, w.length, g.cOut].map((n) => new Float32Array(n));
+  J.convForward(g, x, w, bias, yj);
+  J.convBackwardInput(g, dy, w, dxj);
+  J.convBackwardWeight(g, x, dy, dwj, dbj);
+  bothThreadCounts((threads) => {
+    const [yn, dxn, dwn, dbn] = [dy.length, x.length, w.length, g.cOut].map((n) =>
+      new Float32Array(n).fill(NaN),
+    );
+    N!.convForward(g, x, w, bias, yn);
+    N!.convBackwardInput(g, dy, w, dxn);
+    N!.convBackwardWeight(g, x, dy, dwn, dbn);
+    assertClose(yn, yj, `${what} (${threads}) forward`);
+    assertClose(dxn, dxj, `${what} (${threads}) backward-input`);
+    assertClose(dwn, dwj, `${what} (${threads}) backward-weight`, tol);
+    assertClose(dbn, dbj, `${what} (${threads}) backward-bias`, tol);
+  });
+}
+
+/** A 2-D geometry with stride 1 and dilation 1. */
+function conv2dGeometry(
+  n: number,
+  cIn: number,
+  cOut: number,
+  groups: number,
+  hw: number,
+  k: number,
+  pad: number,
+) {
+  const o = hw + 2 * pad - k + 1;
   const g: ConvGeometry = {
-    n: 16,
-    cIn: 8,
-    cOut: 16,
-    groups: 1,
-    inSize: [1, 28, 28],
-    outSize: [1, 28, 28],
-    kernel: [1, 3, 3],
+    n,
+    cIn,
+    cOut,
+    groups,
+    inSize: [1, hw, hw],
+    outSize: [1, o, o],
+    kernel: [1, k, k],
     stride: [1, 1, 1],
-    padBefore: [0, 1, 1],
+    padBefore: [0, pad, pad],
     dilation: [1, 1, 1],
   };
-  const x = randArray(r, 16 * 8 * 784);
-  const w = randArray(r, 16 * 8 * 9);
-  const bias = randArray(r, 16);
-  const dy = randArray(r, 16 * 16 * 784);
-  const [yj, yn] = [new Float32Array(dy.length), new Float32Array(dy.length)];
-  J.convForward(g, x, w, bias, yj);
-  N.convForward(g, x, w, bias, yn);
-  assertClose(yn, yj, 'forward');
-  const [dxj, dxn] = [new Float32Array(x.length), new Float32Array(x.length)];
-  J.convBackwardInput(g, dy, w, dxj);
-  N.convBackwardInput(g, dy, w, dxn);
-  assertClose(dxn, dxj, 'backward-input');
-  const [dwj, dwn, dbj, dbn] = [
-    new Float32Array(w.length),
-    new Float32Array(w.length),
-    new Float32Array(16),
-    new Float32Array(16),
-  ];
-  J.convBackwardWeight(g, x, dy, dwj, dbj);
-  N.convBackwardWeight(g, x, dy, dwn, dbn);
-  assertClose(dwn, dwj, 'backward-weight', 2e-4);
-  assertClose(dbn, dbj, 'backward-bias', 2e-4);
+  return g;
+}
+
+// The next two keep the forward pass on im2col + GEMM: more than 128 taps and more than 16 output
+// channels per group (below either, the direct kernel runs it; test/conv-block.test.ts covers that).
+test('native conv2d = js on a LeNet/MNIST-sized layer (batched im2col path)', (t) => {
+  if (!N) return t.skip(skipMsg());
+  compareConvKernels(conv2dGeometry(16, 16, 32, 1, 28, 3, 1), 5, 'LeNet-sized');
 });
 
 test('native conv = js when the batch is unfolded in several chunks (large column matrix)', (t) => {
   if (!N) return t.skip(skipMsg());
-  // K·P = 72·1024 floats per sample and group: the native column buffer (512 Ki floats) holds 7
-  // samples, so a batch of 61 takes 9 chunks, the last one partial.
-  const r = rng(8);
-  const g: ConvGeometry = {
-    n: 61,
-    cIn: 16,
-    cOut: 6,
-    groups: 2,
-    inSize: [1, 32, 32],
-    outSize: [1, 32, 32],
-    kernel: [1, 3, 3],
-    stride: [1, 1, 1],
-    padBefore: [0, 1, 1],
-    dilation: [1, 1, 1],
-  };
-  const x = randArray(r, 61 * 16 * 1024);
-  const w = randArray(r, 6 * 8 * 9);
-  const bias = randArray(r, 6);
-  const dy = randArray(r, 61 * 6 * 1024);
-  const [yj, yn] = [new Float32Array(dy.length), new Float32Array(dy.length)];
-  J.convForward(g, x, w, bias, yj);
-  N.convForward(g, x, w, bias, yn);
-  assertClose(yn, yj, 'forward');
-  const [dxj, dxn] = [new Float32Array(x.length), new Float32Array(x.length)];
-  J.convBackwardInput(g, dy, w, dxj);
-  N.convBackwardInput(g, dy, w, dxn);
-  assertClose(dxn, dxj, 'backward-input');
-  const [dwj, dwn, dbj, dbn] = [
-    new Float32Array(w.length),
-    new Float32Array(w.length),
-    new Float32Array(6),
-    new Float32Array(6),
-  ];
-  J.convBackwardWeight(g, x, dy, dwj, dbj);
-  N.convBackwardWeight(g, x, dy, dwn, dbn);
-  assertClose(dwn, dwj, 'backward-weight', 3e-4);
-  assertClose(dbn, dbj, 'backward-bias', 3e-4);
+  // K·P = 144·1024 floats per sample and group: with 1 thread the native column buffer (512 Ki
+  // floats) holds 3 samples, so a batch of 13 takes 5 chunks, the last one partial.
+  compareConvKernels(conv2dGeometry(13, 32, 34, 2, 32, 3, 1), 8, 'chunked', 3e-4);
 });
 
 for (const nd of [1, 2, 3] as const) {
@@ -421,48 +411,14 @@ test('native conv = js on M1 conv2-like layers split by samples over threads (ra
   if (!N) return t.skip(skipMsg());
   // With 2+ threads and n >= 2 per thread, each pool task unfolds and multiplies its own few
   // samples (native/src/conv.cc by_sample_tasks); 11 samples leave a short last task.
-  const r = rng(31);
   for (const [n, groups, hw] of [
     [11, 1, 9],
     [7, 2, 13],
   ]) {
-    const g: ConvGeometry = {
-      n,
-      cIn: 32,
-      cOut: 64,
-      groups,
-      inSize: [1, hw, hw],
-      outSize: [1, hw + 1, hw + 1],
-      kernel: [1, 2, 2],
-      stride: [1, 1, 1],
-      padBefore: [0, 1, 1],
-      dilation: [1, 1, 1],
-    };
-    const nw = 64 * (32 / groups) * 4;
-    const x = randArray(r, n * 32 * hw * hw);
-    const w = randArray(r, nw);
-    const bias = randArray(r, 64);
-    const dy = randArray(r, n * 64 * (hw + 1) * (hw + 1));
-    bothThreadCounts((threads) => {
-      const what = `conv n=${n} groups=${groups} ${hw}×${hw} (${threads})`;
-      const [yj, yn] = [new Float32Array(dy.length), new Float32Array(dy.length).fill(NaN)];
-      J.convForward(g, x, w, bias, yj);
-      N.convForward(g, x, w, bias, yn);
-      assertClose(yn, yj, `${what} forward`);
-      const [dxj, dxn] = [new Float32Array(x.length), new Float32Array(x.length).fill(NaN)];
-      J.convBackwardInput(g, dy, w, dxj);
-      N.convBackwardInput(g, dy, w, dxn);
-      assertClose(dxn, dxj, `${what} backward-input`);
-      const [dwj, dwn, dbj, dbn] = [
-        new Float32Array(nw),
-        new Float32Array(nw).fill(NaN),
-        new Float32Array(64),
-        new Float32Array(64).fill(NaN),
-      ];
-      J.convBackwardWeight(g, x, dy, dwj, dbj);
-      N.convBackwardWeight(g, x, dy, dwn, dbn);
-      assertClose(dwn, dwj, `${what} backward-weight`, 2e-4);
-      assertClose(dbn, dbj, `${what} backward-bias`, 2e-4);
-    });
+    compareConvKernels(
+      conv2dGeometry(n, 32, 64, groups, hw, 2, 1),
+      31 + n,
+      `conv n=${n} groups=${groups} ${hw}×${hw}`,
+    );
   }
 });

@@ -1,33 +1,11 @@
 /** The two benchmark models (issue: m1 = seed 000's SimpleCNN, m2 = the student notebook's SmallCNN). */
 import * as st from '../src/node.js';
+import { modelSpec } from '../src/cli/models.js';
 
-const { nn } = st;
 
-export function simpleCNN(): st.nn.Sequential {
-  return new nn.Sequential(
-    new nn.Conv2d(1, 32, { kernelSize: 2, padding: 1 }),
-    new nn.ReLU(),
-    new nn.Conv2d(32, 64, { kernelSize: 2, padding: 1 }),
-    new nn.MaxPool2d(2),
-    new nn.Flatten(),
-    new nn.Linear(14400, 128),
-    new nn.ReLU(),
-    new nn.Linear(128, 10),
-  );
-}
-
-export function smallCNN(): st.nn.Sequential {
-  return new nn.Sequential(
-    new nn.Conv2d(1, 8, { kernelSize: 3, padding: 1 }),
-    new nn.ReLU(),
-    new nn.MaxPool2d(2),
-    new nn.Conv2d(8, 16, { kernelSize: 3, padding: 1 }),
-    new nn.ReLU(),
-    new nn.MaxPool2d(2),
-    new nn.Flatten(),
-    new nn.Linear(784, 10),
-  );
-}
+// The same architectures `stride train --model simple-cnn|small-cnn` builds, from one definition.
+export const simpleCNN = (): st.nn.Sequential => modelSpec('simple-cnn').build();
+export const smallCNN = (): st.nn.Sequential => modelSpec('small-cnn').build();
 
 export interface Throughput {
   trainImgS: number;

@@ -2,7 +2,6 @@
 import * as st from '../src/node.js';
 import { modelSpec } from '../src/cli/models.js';
 
-
 // The same architectures `stride train --model simple-cnn|small-cnn` builds, from one definition.
 export const simpleCNN = (): st.nn.Sequential => modelSpec('simple-cnn').build();
 export const smallCNN = (): st.nn.Sequential => modelSpec('small-cnn').build();

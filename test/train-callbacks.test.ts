@@ -9,32 +9,14 @@ import { Writable } from 'node:stream';
 import * as nn from '../src/nn/index.js';
 import * as optim from '../src/optim/index.js';
 import { doctor } from '../src/doctor.js';
-import { Generator, manualSeed } from '../src/tensor/random.js';
-import { Tensor } from '../src/tensor/tensor.js';
 import { load, loadCheckpoint } from '../src/io/index.js';
 import { fit, History, LineProgress } from '../src/train/index.js';
 import { callbacks, TerminalProgress } from '../src/train/node.js';
 import { formatPath } from '../src/train/callbacks/model-checkpoint.js';
 import type { TrainingContext } from '../src/train/callbacks/callback.js';
+import { tinyData as data, tinyModel as model } from './helpers/tiny-task.js';
 
 doctor.onWarning(() => {});
-
-function data(n: number, seed = 5): [Tensor, Tensor] {
-  const g = new Generator(seed);
-  const x = Float32Array.from({ length: n * 16 }, () => g.random());
-  return [
-    new Tensor(x, [n, 1, 4, 4]),
-    new Tensor(
-      Int32Array.from({ length: n }, (_, i) => i % 2),
-      [n],
-    ),
-  ];
-}
-
-function model(): nn.Module {
-  manualSeed(0);
-  return new nn.Sequential(new nn.Conv2d(1, 2, 3), new nn.ReLU(), new nn.Flatten(), new nn.Linear(8, 2));
-}
 
 function tmpdir(): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), 'stride-cb-'));
@@ -108,7 +90,7 @@ test('ModelCheckpoint: every epoch with a templated name, or the best only; file
   const opt = new optim.Adam(m.parameters(), { lr: 0.01 });
   const h = await fit(m, {
     trainData: data(16),
-    validationData: data(8, 9),
+    validationData: data(8, { seed: 9 }),
     loss: new nn.CrossEntropyLoss(),
     optimizer: opt,
     epochs: 3,

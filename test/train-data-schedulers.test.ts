@@ -6,28 +6,10 @@ import * as nn from '../src/nn/index.js';
 import * as optim from '../src/optim/index.js';
 import { DataLoader, TensorDataset } from '../src/data/index.js';
 import { doctor } from '../src/doctor.js';
-import { Generator, manualSeed } from '../src/tensor/random.js';
-import { Tensor } from '../src/tensor/tensor.js';
 import { fit, evaluate, predict } from '../src/train/index.js';
+import { tinyData as data, tinyModel as model } from './helpers/tiny-task.js';
 
 doctor.onWarning(() => {});
-
-function data(n: number, seed = 5): [Tensor, Tensor] {
-  const g = new Generator(seed);
-  const x = Float32Array.from({ length: n * 16 }, () => g.random());
-  return [
-    new Tensor(x, [n, 1, 4, 4]),
-    new Tensor(
-      Int32Array.from({ length: n }, (_, i) => i % 2),
-      [n],
-    ),
-  ];
-}
-
-function model(): nn.Module {
-  manualSeed(0);
-  return new nn.Sequential(new nn.Conv2d(1, 2, 3), new nn.ReLU(), new nn.Flatten(), new nn.Linear(8, 2));
-}
 
 async function train(trainData: unknown, extra: Record<string, unknown> = {}) {
   const m = model();
@@ -102,7 +84,7 @@ test('schedulers: StepLR per epoch, OneCycleLR per batch, ReduceLROnPlateau on t
   const plateau = new optim.ReduceLROnPlateau(opt3, { patience: 0, factor: 0.5 });
   await fit(m3, {
     trainData: [x, y],
-    validationData: data(4, 9),
+    validationData: data(4, { seed: 9 }),
     loss: new nn.CrossEntropyLoss(),
     optimizer: opt3,
     epochs: 2,

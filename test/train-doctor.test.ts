@@ -10,10 +10,10 @@ import * as nn from '../src/nn/index.js';
 import * as optim from '../src/optim/index.js';
 import { doctor } from '../src/doctor.js';
 import * as F from '../src/ops/functional.js';
-import { Generator, manualSeed } from '../src/tensor/random.js';
 import { Tensor } from '../src/tensor/tensor.js';
 import { fit, callbacks } from '../src/train/index.js';
 import { DOCTOR_CODES } from '../src/doctor-checks.js';
+import { tinyData as data, tinyModel as model } from './helpers/tiny-task.js';
 
 doctor.onWarning(() => {}); // keep test output clean; warnings are still recorded
 beforeEach(() => {
@@ -23,30 +23,6 @@ beforeEach(() => {
 
 const codes = () => doctor.warnings.map((w) => w.code);
 const messages = () => doctor.warnings.map((w) => w.message);
-
-function data(n: number, scale = 1): [Tensor, Tensor] {
-  const g = new Generator(5);
-  const x = new Float32Array(n * 16);
-  for (let i = 0; i < x.length; i++) x[i] = scale * g.random();
-  return [
-    new Tensor(x, [n, 1, 4, 4]),
-    new Tensor(
-      Int32Array.from({ length: n }, (_, i) => i % 2),
-      [n],
-    ),
-  ];
-}
-
-function model(...tail: nn.Module[]): nn.Module {
-  manualSeed(0);
-  return new nn.Sequential(
-    new nn.Conv2d(1, 2, 3),
-    new nn.ReLU(),
-    new nn.Flatten(),
-    new nn.Linear(8, 2),
-    ...tail,
-  );
-}
 
 async function quickFit(m: nn.Module, trainData: [Tensor, Tensor], extra: Record<string, unknown> = {}) {
   return fit(m, {
@@ -144,13 +120,13 @@ test('a training split smaller than the validation split (swapped randomSplit) w
 });
 
 test('pixel values in 0..255: fit warns at the first batch; Conv2d warns in a manual loop (training mode only)', async () => {
-  await quickFit(model(), data(8, 255));
+  await quickFit(model(), data(8, { scale: 255 }));
   assert.deepEqual(codes(), [DOCTOR_CODES.unnormalisedInput]);
   assert.match(doctor.warnings[0].message, /divide by 255/);
 
   doctor.reset();
   const m = model();
-  const [x] = data(4, 255);
+  const [x] = data(4, { scale: 255 });
   m.eval();
   m.forward(x);
   assert.deepEqual(doctor.warnings, [], 'not in eval mode');
@@ -167,7 +143,7 @@ test('pixel check on a large batch: a sampled scan, confirmed in full before war
   const m = model();
   // 64 images of 32×32 (65,536 values, sampled every 64th): 0..255 except one negative value off
   // the sample, which makes the batch not raw pixels after all.
-  const [x] = data(64 * 64, 255);
+  const [x] = data(64 * 64, { scale: 255 });
   const d = x.data as Float32Array;
   d[12345] = -1;
   m.forward(x);

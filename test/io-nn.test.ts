@@ -12,24 +12,9 @@ import * as optim from '../src/optim/index.js';
 import { randn } from '../src/tensor/creation.js';
 import { Generator, manualSeed } from '../src/tensor/random.js';
 import { Tensor } from '../src/tensor/tensor.js';
+import { MiniSimpleCNN } from './helpers/mini-simple-cnn.js';
 
 const ORACLE = new URL('../../shared/oracle/', import.meta.url);
-
-class MiniSimpleCNN extends nn.Module {
-  sequential = new nn.Sequential(
-    new nn.Conv2d(1, 4, { kernelSize: 2, padding: 1 }),
-    new nn.ReLU(),
-    new nn.Conv2d(4, 8, { kernelSize: 2, padding: 1 }),
-    new nn.MaxPool2d(2),
-    new nn.Flatten(),
-    new nn.Linear(288, 16),
-    new nn.ReLU(),
-    new nn.Linear(16, 10),
-  );
-  override forward(x: Tensor): Tensor {
-    return this.sequential.forward(x);
-  }
-}
 
 class BnNet extends nn.Module {
   features = new nn.Sequential(

@@ -9,6 +9,7 @@ import { readFileSync } from 'node:fs';
 import * as nn from '../src/nn/index.js';
 import { Tensor } from '../src/tensor/tensor.js';
 import { noGrad } from '../src/autograd/graph.js';
+import { MiniSimpleCNN } from './helpers/mini-simple-cnn.js';
 
 interface T {
   shape: number[];
@@ -49,22 +50,6 @@ function close(actual: Tensor, expected: T, what: string): void {
       Math.abs(actual.data[i] - e) <= 1e-5 + 1e-4 * Math.abs(e),
       `${what}[${i}]: ${actual.data[i]} vs ${e}`,
     );
-  }
-}
-
-class MiniSimpleCNN extends nn.Module {
-  sequential = new nn.Sequential(
-    new nn.Conv2d(1, 4, { kernelSize: 2, padding: 1 }),
-    new nn.ReLU(),
-    new nn.Conv2d(4, 8, { kernelSize: 2, padding: 1 }),
-    new nn.MaxPool2d(2),
-    new nn.Flatten(),
-    new nn.Linear(288, 16),
-    new nn.ReLU(),
-    new nn.Linear(16, 10),
-  );
-  override forward(x: Tensor): Tensor {
-    return this.sequential.forward(x);
   }
 }
 

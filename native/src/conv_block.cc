@@ -72,7 +72,7 @@ void conv_block_forward(const ConvGeom& g, const PoolGeom* pool, bool relu, cons
   db.K = Kb;
   const int nbMax = chunk_samples(g, db);
   const float* wAll = w;
-  if (bias) {
+  if (bias && !direct) {  // (the direct kernel adds the bias itself)
     float* wb = tl_wb.get(size_t(g.cOut) * Kb);
     for (int oc = 0; oc < g.cOut; ++oc) {
       std::memcpy(wb + oc * Kb, w + oc * d.K, sizeof(float) * d.K);
@@ -179,6 +179,7 @@ void conv_block_backward(const ConvGeom& g, const PoolGeom* pool, bool relu, con
       const Planes xl{int64_t(g.cIn) * d.inPlane, d.inPlane};
       direct_chunk(adj, dAdj, dz, dl, wAdj, nullptr, false, nb, dx + int64_t(s0) * xl.sample, xl);
     }
+    if (!dw && (directIn || !dx)) return;  // nothing left that needs the column matrix
     float* col = tl_col.get(size_t(d.K) * nb * d.P);
     for (int grp = 0; grp < g.groups; ++grp) {
       const float* dzg = dz + int64_t(grp) * d.cOutG * rowStride;

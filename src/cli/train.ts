@@ -72,17 +72,9 @@ const CONFIG_FLAGS: [keyof RunConfig, string][] = [
   ['seed', '--seed'],
 ];
 
-interface TrainOptions {
-  dataset: string;
-  model: string;
-  epochs: number;
-  batchSize: number;
-  lr: number;
-  optimizer: 'adam' | 'sgd';
-  valSplit: number;
-  augment: boolean;
+/** The parsed flags of `stride train`: the run's settings and how to report them. */
+interface TrainOptions extends Omit<RunConfig, 'limit'> {
   limit?: number;
-  seed: number;
   out?: string;
   resume?: string;
   progress: boolean;

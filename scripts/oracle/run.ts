@@ -139,34 +139,35 @@ export function compareData(
 }
 
 function makeContext(backend: BackendName, file: string, mismatches: Mismatch[]): OracleContext {
+  // Missing, wrong shape, or values outside tol (reported with `prefix` before the message).
+  type Args = Parameters<OracleContext['expectExact']>;
+  const check = (
+    what: string,
+    actual: Args[1],
+    expected: Args[2],
+    tol: Required<Tolerance>,
+    prefix = '',
+  ): void => {
+    if (actual === null || actual === undefined) {
+      mismatches.push({ tensor: what, message: 'missing (null)' });
+      return;
+    }
+    const bad = shapeCheck(what, actual, expected);
+    if (bad) {
+      mismatches.push(bad);
+      return;
+    }
+    const m = compareData(what, dataOf(actual), expectedData(expected), tol);
+    if (m) mismatches.push({ ...m, message: prefix + m.message });
+  };
   return {
     backend,
     file,
     expectClose(what, actual, expected, tol = {}) {
-      if (actual === null || actual === undefined) {
-        mismatches.push({ tensor: what, message: 'missing (null)' });
-        return;
-      }
-      const bad = shapeCheck(what, actual, expected);
-      if (bad) {
-        mismatches.push(bad);
-        return;
-      }
-      const m = compareData(what, dataOf(actual), expectedData(expected), { ...DEFAULT_TOLERANCE, ...tol });
-      if (m) mismatches.push(m);
+      check(what, actual, expected, { ...DEFAULT_TOLERANCE, ...tol });
     },
     expectExact(what, actual, expected) {
-      if (actual === null || actual === undefined) {
-        mismatches.push({ tensor: what, message: 'missing (null)' });
-        return;
-      }
-      const bad = shapeCheck(what, actual, expected);
-      if (bad) {
-        mismatches.push(bad);
-        return;
-      }
-      const m = compareData(what, dataOf(actual), expectedData(expected), { rtol: 0, atol: 0 });
-      if (m) mismatches.push({ ...m, message: `not exact: ${m.message}` });
+      check(what, actual, expected, { rtol: 0, atol: 0 }, 'not exact: ');
     },
     fail(what, message) {
       mismatches.push({ tensor: what, message });

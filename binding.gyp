@@ -7,6 +7,7 @@
         "native/src/gemm.cc",
         "native/src/conv.cc",
         "native/src/conv_direct.cc",
+        "native/src/conv_direct_channels.cc",
         "native/src/conv_block.cc",
         "native/src/pool.cc",
         "native/src/adam.cc",

@@ -358,6 +358,8 @@ test('native conv at stride 1 with few output channels or few taps (the direct f
     // wider than 16 channels with few taps: blocks of 16 output channels (16 + 4, 16 + 16 + 8)
     [2, 20, 1, 6, 9, 3, 1, 1, 1],
     [1, 40, 1, 9, 33, 2, 1, 1, 1],
+    // 32+ output channels, under 64 taps (the channel-vector kernel's lower bound)
+    [6, 32, 1, 8, 21, 3, 1, 1, 1],
   ]) {
     const n = 3;
     const oH = Math.floor((h + 2 * pad - dil * (k - 1) - 1) / sH) + 1;
@@ -393,6 +395,90 @@ test('native conv at stride 1 with few output channels or few taps (the direct f
         assertClose(got.dx!, want.dx!, `${c.what} (${threads}) dx`, 2e-4);
         assertClose(got.dw!, want.dw!, `${c.what} (${threads}) dw`, 2e-4);
         if (c.bias) assertClose(got.db!, want.db!, `${c.what} (${threads}) db`, 2e-4);
+      });
+    }
+  }
+});
+
+test('native channel-vector direct kernel (32-128 output channels, 64+ taps) = js; its fused 2×2 pool = native kernels in a row, bit for bit', (t) => {
+  if (!N) return t.skip(skipMsg());
+  const r = rng(9);
+  // [cIn, cOut, groups, H, W, k, strideH, pad, dilationH]: 4 vectors with 5-wide tiles (M1-like),
+  // 3 vectors, 4 + 1 vectors with a strided H, 33 channels (one real lane in the last vector) with
+  // dilation along H, groups, 2 blocks of 4 vectors, a 1×1 kernel; odd output sizes, so the 2×2
+  // pool drops a row and a column.
+  for (const [cIn, cOut, groups, h, w, k, sH, pad, dH] of [
+    [32, 64, 1, 13, 13, 2, 1, 1, 1],
+    [16, 48, 1, 7, 7, 3, 1, 1, 1],
+    [8, 80, 1, 6, 40, 3, 2, 0, 1],
+    [20, 33, 1, 9, 9, 2, 1, 0, 2],
+    [16, 64, 2, 10, 10, 3, 1, 1, 1],
+    [8, 128, 1, 6, 11, 3, 1, 2, 1],
+    [64, 32, 1, 5, 5, 1, 1, 0, 1],
+  ]) {
+    const n = 5;
+    const oH = Math.floor((h + 2 * pad - dH * (k - 1) - 1) / sH) + 1;
+    const oW = w + 2 * pad - (k - 1);
+    const g: ConvGeometry = {
+      n,
+      cIn,
+      cOut,
+      groups,
+      inSize: [1, h, w],
+      outSize: [1, oH, oW],
+      kernel: [1, k, k],
+      stride: [1, sH, 1],
+      padBefore: [0, pad, pad],
+      dilation: [1, dH, 1],
+    };
+    const pool2 = (kp: number): PoolGeometry => ({
+      planes: n * cOut,
+      inSize: [1, oH, oW],
+      outSize: [1, Math.floor((oH - kp) / 2) + 1, Math.floor((oW - kp) / 2) + 1],
+      kernel: [1, kp, kp],
+      stride: [1, 2, 2],
+      padding: [0, 0, 0],
+      dilation: [1, 1, 1],
+    });
+    // The fused 2×2 pool, a 3×3 one (pooled separately), relu alone, the bare convolution.
+    const variants: [PoolGeometry | null, boolean][] = [
+      [pool2(2), true],
+      [pool2(2), false],
+      [pool2(3), true],
+      [null, true],
+      [null, false],
+    ];
+    for (const [pool, relu] of variants) {
+      if (pool && pool.outSize.some((o) => o < 1)) continue;
+      const c: Case = {
+        g,
+        pool,
+        relu,
+        x: randArray(r, n * cIn * h * w),
+        w: randArray(r, cOut * (cIn / groups) * k * k),
+        bias: relu ? randArray(r, cOut) : null,
+        dy: randArray(r, pool ? pool.planes * prod(pool.outSize) : n * cOut * oH * oW),
+        what: `channels ${cIn}→${cOut} groups=${groups} ${h}×${w} k=${k} sH=${sH} dH=${dH} relu=${relu} pool=${pool ? pool.kernel[1] : 'none'}`,
+      };
+      bothThreadCounts((threads) => {
+        const what = `${c.what} (${threads})`;
+        const got = blockForward(N, c);
+        const sep = separateForward(N, c);
+        assert.deepEqual(got.y, sep.y, `${what}: y = native kernels in a row`);
+        assert.deepEqual(got.idx, sep.idx, `${what}: idx = native kernels in a row`);
+        const js = blockForward(J, c);
+        assertClose(got.y, js.y, `${what}: y = js`);
+        assert.deepEqual(got.idx, js.idx, `${what}: idx = js`);
+        if (pool) {
+          const y = new Float32Array(got.y.length);
+          N.convBlockForward(c.g, c.pool, c.relu, c.x, c.w, c.bias, y, null);
+          assert.deepEqual(y, got.y, `${what}: y without idx (inference)`);
+        }
+        const want = blockBackward(J, c, js.y, js.idx);
+        const back = blockBackward(N, c, js.y, js.idx);
+        assertClose(back.dx!, want.dx!, `${what}: dx`, 2e-4);
+        assertClose(back.dw!, want.dw!, `${what}: dw`, 2e-4);
+        if (c.bias) assertClose(back.db!, want.db!, `${what}: db`, 2e-4);
       });
     }
   }

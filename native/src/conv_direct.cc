@@ -34,7 +34,8 @@ bool direct_enabled() {
 #endif
 }
 
-bool direct_applies(const ConvGeom& g) {
+// The row-vector kernel below, where it beats im2col + GEMM.
+bool rows_applies(const ConvGeom& g) {
 #ifdef __AVX512F__
   const int64_t taps = int64_t(g.cIn / g.groups) * g.k[1] * g.k[2];
   return direct_enabled() && g.in[0] == 1 && g.out[0] == 1 && g.k[0] == 1 && g.p[0] == 0 && g.s[2] == 1 && g.k[2] <= 32 &&
@@ -44,6 +45,8 @@ bool direct_applies(const ConvGeom& g) {
   return false;
 #endif
 }
+
+bool direct_applies(const ConvGeom& g) { return channels_applies(g) || rows_applies(g); }
 
 // The direct kernel's register blocking: 16 outputs along a row by a block of up to 16 output
 // channels, one accumulator register each. (Two vectors by 14 channels, so that each broadcast
@@ -133,6 +136,12 @@ void run_block(const ConvGeom& g, const Dims& d, const float* x, Planes xl, cons
 
 void direct_chunk(const ConvGeom& g, const Dims& d, const float* x, Planes xl, const float* wt, const float* bias,
                   bool relu, int nb, float* z, Planes zl) {
+  if (channels_applies(g)) return channels_chunk(g, d, x, xl, wt, bias, relu, nb, z, zl);
+  rows_chunk(g, d, x, xl, wt, bias, relu, nb, z, zl);
+}
+
+void rows_chunk(const ConvGeom& g, const Dims& d, const float* x, Planes xl, const float* wt, const float* bias,
+                bool relu, int nb, float* z, Planes zl) {
 #ifdef __AVX512F__
   const int blocks = direct_blocks(d);
   for (int grp = 0; grp < g.groups; ++grp)
@@ -154,9 +163,13 @@ void direct_chunk(const ConvGeom& g, const Dims& d, const float* x, Planes xl, c
 #endif
 }
 
-// w [cOut × cInG·kH·kW] as the direct kernel's weights: per group and block of output channels,
-// [tap][16] (channels past the block's end zero).
+// w [cOut × cInG·kH·kW] as the direct kernel's weights: for the row-vector kernel, per group and
+// block of output channels, [tap][16] (channels past the block's end zero).
 const float* direct_weights(const ConvGeom& g, const Dims& d, const float* w, Buffer& buf) {
+  return channels_applies(g) ? channels_weights(g, d, w, buf) : rows_weights(g, d, w, buf);
+}
+
+const float* rows_weights(const ConvGeom& g, const Dims& d, const float* w, Buffer& buf) {
   const int blocks = direct_blocks(d);
   const size_t n = size_t(g.groups) * blocks * d.K * kBlock;
   float* wt = buf.get(n);
@@ -188,7 +201,7 @@ bool adjoint_geometry(const ConvGeom& g, ConvGeom& a) {
   return direct_enabled() && g.k[2] <= kMaxDirectKW;
 }
 
-// The adjoint's direct weights: tap (oc, kh, kw) of its output channel c (an input channel of
+// The adjoint's weights for the row-vector kernel: tap (oc, kh, kw) of its output channel c (an input channel of
 // the convolution) is w[oc][c][kH-1-kh][kW-1-kw].
 const float* adjoint_weights(const ConvGeom& g, const Dims& d, const ConvGeom& a, const float* w, Buffer& buf) {
   const int kH = g.k[1], kW = g.k[2];

@@ -61,13 +61,31 @@ struct Planes {
   int64_t sample, channel;
 };
 
-// The direct convolution (conv_direct.cc).
+// The direct convolution (conv_direct.cc): direct_applies, direct_weights and direct_chunk pick
+// the channel-vector kernel (conv_direct_channels.cc) where it applies, else the row-vector one.
 bool direct_enabled();
 bool direct_applies(const ConvGeom& g);
 const float* direct_weights(const ConvGeom& g, const Dims& d, const float* w, Buffer& buf);
 void direct_chunk(const ConvGeom& g, const Dims& d, const float* x, Planes xl, const float* wt, const float* bias,
                   bool relu, int nb, float* z, Planes zl);
+// The row-vector kernel itself (any number of output channels), and the adjoint convolution
+// (the input gradient of a stride-1 2-D convolution) with its weights for that kernel.
+const float* rows_weights(const ConvGeom& g, const Dims& d, const float* w, Buffer& buf);
+void rows_chunk(const ConvGeom& g, const Dims& d, const float* x, Planes xl, const float* wt, const float* bias,
+                bool relu, int nb, float* z, Planes zl);
 bool adjoint_geometry(const ConvGeom& g, ConvGeom& a);
 const float* adjoint_weights(const ConvGeom& g, const Dims& d, const ConvGeom& a, const float* w, Buffer& buf);
+
+// The channel-vector kernel (conv_direct_channels.cc).
+bool channels_applies(const ConvGeom& g);
+const float* channels_weights(const ConvGeom& g, const Dims& d, const float* w, Buffer& buf);
+void channels_chunk(const ConvGeom& g, const Dims& d, const float* x, Planes xl, const float* wt, const float* bias,
+                    bool relu, int nb, float* z, Planes zl);
+// With a 2×2 max pool at stride 2 over its output (the pool's planes those of the chunk): the
+// pooled planes and their argmax (idx may be null) straight from the row buffers, as
+// max_pool_forward gives them, bit for bit; the convolution's output is never stored.
+bool channels_pool_applies(const ConvGeom& g, const PoolGeom& pool);
+void channels_pool_chunk(const ConvGeom& g, const Dims& d, const PoolGeom& pool, const float* x, Planes xl,
+                         const float* wt, const float* bias, bool relu, int nb, float* y, int32_t* idx, Planes yl);
 
 }  // namespace stride::conv_detail

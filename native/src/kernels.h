@@ -35,6 +35,9 @@ void conv_block_backward(const ConvGeom& g, const PoolGeom* pool, bool relu, con
                          const float* y, const int32_t* idx, const float* dy, float* dx, float* dw, float* db);
 
 void max_pool_forward(const PoolGeom& g, const float* x, float* y, int32_t* idx);
+// Whether g is the 2×2 window at stride 2 without padding or dilation on 2-D planes, every
+// window inside the input (most CNNs' pooling, which has its own fast paths).
+bool max_pool_is_2x2_stride2(const PoolGeom& g);
 void max_pool_backward(const PoolGeom& g, const float* dy, const int32_t* idx, float* dx);
 void avg_pool_forward(const PoolGeom& g, const float* x, float* y, bool count_include_pad);
 void avg_pool_backward(const PoolGeom& g, const float* dy, float* dx, bool count_include_pad);

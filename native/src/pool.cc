@@ -138,18 +138,18 @@ std::vector<float> avg_divisors(const PoolGeom& g, const AllSpans& sp, bool cip)
 
 }  // namespace
 
-namespace {
-
-// The 2×2 window with stride 2, no padding, no dilation, on 2-D planes (kD = sD = 1): most CNNs'
-// pooling. Every window lies inside the input, so the general path's machinery (gathers, the
-// all -inf fallback, spans) reduces to four loads per output; PyTorch's scan order is kept:
-// start from the top-left tap, then a later tap takes over when greater or NaN (so an all -inf
-// window reports its first tap, and among NaNs the last one wins, as in the general path).
-bool is_2x2_stride2(const PoolGeom& g) {
+// The 2×2 window with stride 2: every window lies inside the input, so the general path's
+// machinery (gathers, the all -inf fallback, spans) reduces to four loads per output; PyTorch's
+// scan order is kept: start from the top-left tap, then a later tap takes over when greater or
+// NaN (so an all -inf window reports its first tap, and among NaNs the last one wins, as in the
+// general path).
+bool max_pool_is_2x2_stride2(const PoolGeom& g) {
   return g.k[0] == 1 && g.s[0] == 1 && g.p[0] == 0 && g.out[0] == g.in[0] && g.k[1] == 2 && g.k[2] == 2 &&
          g.s[1] == 2 && g.s[2] == 2 && g.p[1] == 0 && g.p[2] == 0 && g.d[1] == 1 && g.d[2] == 1 &&
          2 * int64_t(g.out[1]) <= g.in[1] && 2 * int64_t(g.out[2]) <= g.in[2];
 }
+
+namespace {
 
 // One output row of the 2×2 window: rows r0, r1 of the input, flat index of r0's first element.
 // The scan per output is PyTorch's (top-left, top-right, bottom-left, bottom-right).
@@ -290,7 +290,7 @@ void max_pool_2x2_stride2(const PoolGeom& g, const float* x, float* y, int32_t* 
 
 void max_pool_forward(const PoolGeom& g, const float* x, float* y, int32_t* idx) {
   // Without AVX2 the general path's long vectorised loops beat a scalar 2×2 loop.
-  if (has_avx2() && is_2x2_stride2(g)) return max_pool_2x2_stride2(g, x, y, idx);
+  if (has_avx2() && max_pool_is_2x2_stride2(g)) return max_pool_2x2_stride2(g, x, y, idx);
   const AllSpans sp(g);
   const TapRanges taps(g);
   const int H = g.in[1], W = g.in[2];

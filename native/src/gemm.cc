@@ -922,7 +922,12 @@ void packed(bool ta, bool tb, int m, int n, int k, float alpha, const float* a, 
   // split of C would make every thread pack all of A or all of B; a split of k packs each element
   // once and leaves only a few small partial sums to add.
   const bool longK = k >= 4 * K.kc && k >= 16 * std::max(m, n);
-  if (!longK && (tilesN >= 2 * T || (tilesN >= T && tilesN >= tilesM))) {
+  if (!longK && m > n && tilesM >= 2 * T) {
+    // Taller than wide: a split of the columns would have every part pack all of A, the larger
+    // operand; a split of the rows re-packs only B (M1's Linear(14400→128) at batch 1000: A is
+    // 57.6 MB, B 7.4 MB: 15.1 -> 11.9 ms on 2 threads).
+    split(tilesM, K.mr, m, false);
+  } else if (!longK && (tilesN >= 2 * T || (tilesN >= T && tilesN >= tilesM))) {
     split(tilesN, K.nr, n, true);
   } else if (!longK && tilesM >= T) {
     split(tilesM, K.mr, m, false);

@@ -8,6 +8,7 @@ import { Module, annotateError, typeName } from './module.js';
 import { ShapeError } from './errors.js';
 import { Flatten, Unflatten } from './flatten.js';
 import { fusedRunAt, runFused } from './fusion.js';
+import { afterStep, recycling } from './recycle.js';
 
 function checkModule(where: string, m: unknown, i: number | string): Module {
   if (!(m instanceof Module)) {
@@ -73,14 +74,19 @@ export class Sequential extends Module {
     const entries = [...this._modules];
     const layers = entries.map((e) => e[1]);
     const shapes: (readonly number[])[] = [];
+    // Under noGrad, activations no one else sees are recycled once consumed (see recycle.ts).
+    const recycle = recycling();
+    let owned: Float32Array | null = null;
     let x = input;
     for (let i = 0; i < entries.length; i++) {
+      const before = x;
       // Conv → ReLU → MaxPool runs as one op where no one can tell (see fusion.ts).
       const run = fusedRunAt(layers, i);
       const fused = run && runFused(run, x);
       if (run && fused) {
         x = fused.out;
         shapes.push(...fused.shapes);
+        if (recycle) owned = afterStep(owned, layers.slice(i, i + run.length), before, x);
         i += run.length - 1;
         continue;
       }
@@ -91,6 +97,7 @@ export class Sequential extends Module {
         throw this.explain(annotateError(e, m), i, entries, input.shape, shapes);
       }
       shapes.push((x as Tensor | undefined)?.shape ?? []); // a child may return a non-tensor
+      if (recycle) owned = afterStep(owned, [m], before, x);
     }
     return x;
   }

@@ -19,9 +19,70 @@ const MIN_UNSAFE_BYTES = 64 * 1024;
 
 /** float32 storage of length n with unspecified contents. */
 export function emptyFloat32(n: number): Float32Array {
+  const reused = n * 4 >= MIN_CACHE_BYTES ? takeCached(n) : null;
+  if (reused) return reused;
   if (NodeBuffer === undefined || n * 4 < MIN_UNSAFE_BYTES) return new Float32Array(n);
   const b = NodeBuffer.allocUnsafeSlow(n * 4);
   return new Float32Array(b.buffer, b.byteOffset, n);
+}
+
+/**
+ * Released float32 storage (see releaseFloat32), by length, oldest first overall: emptyFloat32
+ * hands one of the right length back before allocating. Bounded by CACHE_BYTES; past that the
+ * oldest entries are dropped and left to the garbage collector.
+ */
+const cache = new Map<number, Float32Array[]>();
+const cacheOrder: Float32Array[] = [];
+const inCache = new WeakSet<Float32Array>();
+let cachedBytes = 0;
+const CACHE_BYTES = 512 * 1024 * 1024;
+/** Smaller storage is cheap to allocate and is not worth holding on to. */
+const MIN_CACHE_BYTES = 1024 * 1024;
+
+/** Bytes of released storage waiting to be reused. */
+export function cachedStorageBytes(): number {
+  return cachedBytes;
+}
+
+/** Drops every released buffer (left to the garbage collector). */
+export function emptyStorageCache(): void {
+  cache.clear();
+  for (const a of cacheOrder) inCache.delete(a);
+  cacheOrder.length = 0;
+  cachedBytes = 0;
+}
+
+function takeCached(n: number): Float32Array | null {
+  const a = cache.get(n)?.pop();
+  if (!a) return null;
+  cacheOrder.splice(cacheOrder.indexOf(a), 1);
+  inCache.delete(a);
+  cachedBytes -= a.byteLength;
+  return a;
+}
+
+/**
+ * Gives storage that nothing will read or write again back to emptyFloat32, for the next
+ * allocation of the same length: only for storage whose owner knows that no tensor anyone can
+ * reach uses it (nn/recycle.ts). Storage that emptyFloat32 did not allocate whole (a view into a
+ * larger buffer) or that is small is ignored.
+ */
+export function releaseFloat32(a: Float32Array): void {
+  if (a.byteLength < MIN_CACHE_BYTES || inCache.has(a)) return;
+  if (a.byteOffset !== 0 || a.byteLength !== a.buffer.byteLength) return;
+  let list = cache.get(a.length);
+  if (!list) cache.set(a.length, (list = []));
+  list.push(a);
+  cacheOrder.push(a);
+  inCache.add(a);
+  cachedBytes += a.byteLength;
+  while (cachedBytes > CACHE_BYTES) {
+    const old = cacheOrder.shift()!;
+    const same = cache.get(old.length)!;
+    same.splice(same.indexOf(old), 1);
+    inCache.delete(old);
+    cachedBytes -= old.byteLength;
+  }
 }
 
 /** int32 storage of length n with unspecified contents. */

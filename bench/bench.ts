@@ -4,6 +4,11 @@
  * it, with ratios to the reference figures measured with PyTorch on the same kind of machine, and
  * with --torch, to PyTorch run here in the same sitting (needs Debian's python3-torch, see
  * ../shared/anchors/README.md). --memory: RSS over 5 epochs of M1 training instead.
+ *
+ * Each model is measured in a fresh process of its own (this script with --child), as the PyTorch
+ * anchor runs one process per model: in one process, V8's garbage-collection heuristics after one
+ * model's batch-1000 inference made the next model's training run up to ~15% slower (mark-compacts
+ * every ~40 ms instead of none), so a figure depended on what ran before it.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -56,10 +61,12 @@ function measure(name: 'js' | 'native'): BackendFigures {
     repeats: quick || slow ? 2 : 5,
     stepsPerWindow: slow ? 1 : quick ? 5 : 20,
     inferBatches: slow ? 1 : quick ? 2 : 5,
+    // (js steps take seconds: one warm-up call is plenty)
+    warmupMs: slow ? 0 : quick ? 150 : 500,
   };
-  const m1: Throughput = benchModel(simpleCNN, 128, opts);
+  const m1 = inChild(name, 'm1', opts);
   log(`  m1 train ${m1.trainImgS.toFixed(0)} img/s, infer ${m1.inferImgS.toFixed(0)} img/s`);
-  const m2: Throughput = benchModel(smallCNN, 64, { ...opts, stepsPerWindow: opts.stepsPerWindow * 4 });
+  const m2 = inChild(name, 'm2', { ...opts, stepsPerWindow: opts.stepsPerWindow * 4 });
   log(`  m2 train ${m2.trainImgS.toFixed(0)} img/s, infer ${m2.inferImgS.toFixed(0)} img/s`);
   return {
     backend: name,
@@ -71,6 +78,39 @@ function measure(name: 'js' | 'native'): BackendFigures {
     m2_train_img_s: m2.trainImgS,
     m2_infer_img_s: m2.inferImgS,
   };
+}
+
+type ModelOptions = Parameters<typeof benchModel>[2];
+const MODELS = { m1: { build: simpleCNN, batch: 128 }, m2: { build: smallCNN, batch: 64 } };
+/** The largest peak RSS of the child processes (MB). */
+let childPeakRssMb = 0;
+
+/** benchModel for one backend and model, in a fresh process (see the note at the top). */
+function inChild(backend: 'js' | 'native', model: 'm1' | 'm2', opts: ModelOptions): Throughput {
+  const self = fileURLToPath(import.meta.url);
+  const r = spawnSync(
+    process.execPath,
+    [...process.execArgv, self, '--child', JSON.stringify({ backend, model, opts })],
+    { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] },
+  );
+  const line = r.stdout?.trim().split('\n').pop();
+  if (r.status !== 0 || !line) throw new Error(`bench: the ${backend} ${model} process failed (${r.status})`);
+  const out = JSON.parse(line) as Throughput & { peakRssMb: number };
+  childPeakRssMb = Math.max(childPeakRssMb, out.peakRssMb);
+  return out;
+}
+
+/** The child's side: one model's figures and its peak RSS, as one JSON line. */
+function childMain(spec: string): void {
+  const { backend, model, opts } = JSON.parse(spec) as {
+    backend: 'js' | 'native';
+    model: 'm1' | 'm2';
+    opts: ModelOptions;
+  };
+  st.setBackend(backend);
+  const { build, batch } = MODELS[model];
+  const t = benchModel(build, batch, opts);
+  console.log(JSON.stringify({ ...t, peakRssMb: process.resourceUsage().maxRSS / 1024 }));
 }
 
 function ratio(x: number, ref: number | undefined): string {
@@ -106,6 +146,8 @@ function measureTorch(model: 'm1' | 'm2'): TorchFigures | undefined {
 }
 
 async function main(): Promise<void> {
+  const child = process.argv.indexOf('--child');
+  if (child >= 0) return childMain(process.argv[child + 1]);
   const inUse = st.backendInfo().backend;
   if (memory) {
     // 5 epochs of M1 training (batch 128; 100 steps per epoch, 5 with --quick): RSS after each.
@@ -143,7 +185,7 @@ async function main(): Promise<void> {
   );
   const js = inUse === 'js' ? primary : measure('js');
   st.setBackend(inUse);
-  const peakRssMb = process.resourceUsage().maxRSS / 1024;
+  const peakRssMb = Math.max(process.resourceUsage().maxRSS / 1024, childPeakRssMb);
 
   if (json) {
     console.log(

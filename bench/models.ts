@@ -17,13 +17,25 @@ function median(xs: number[]): number {
 }
 
 /**
+ * Runs fn at least once and for `ms` milliseconds: scratch buffers and the thread pool are ready
+ * after one call, but V8 takes a few hundred small steps to finish optimising the
+ * TypeScript side (M2's training ran ~20% below its steady rate over its first 400 steps).
+ * PyTorch's anchor warms up for 10 M2 steps, its Python side having no JIT to wait for.
+ */
+function warmUp(fn: () => void, ms: number): void {
+  const t0 = performance.now();
+  do fn();
+  while (performance.now() - t0 < ms);
+}
+
+/**
  * Training images/s (forward + backward + Adam step on MNIST-shaped random data) and inference
  * images/s (batch 1000, no grad): median over `repeats` timed windows after a warm-up.
  */
 export function benchModel(
   build: () => st.nn.Sequential,
   trainBatch: number,
-  options: { repeats: number; stepsPerWindow: number; inferBatches: number },
+  options: { repeats: number; stepsPerWindow: number; inferBatches: number; warmupMs: number },
 ): Throughput {
   st.manualSeed(0);
   const model = build();
@@ -37,7 +49,7 @@ export function benchModel(
     optimizer.step();
   };
   model.train();
-  for (let i = 0; i < 2; i++) step(); // warm-up: JIT, scratch buffers, thread pool
+  warmUp(step, options.warmupMs);
   const train: number[] = [];
   for (let r = 0; r < options.repeats; r++) {
     const t0 = performance.now();
@@ -47,7 +59,7 @@ export function benchModel(
 
   model.eval();
   const xi = st.rand([1000, 1, 28, 28]);
-  st.noGrad(() => model.forward(xi));
+  warmUp(() => st.noGrad(() => model.forward(xi)), options.warmupMs);
   const infer: number[] = [];
   for (let r = 0; r < options.repeats; r++) {
     const t0 = performance.now();

@@ -9,6 +9,7 @@
         "native/src/conv_direct.cc",
         "native/src/conv_direct_channels.cc",
         "native/src/conv_block.cc",
+        "native/src/conv_block_pool_grad.cc",
         "native/src/pool.cc",
         "native/src/adam.cc",
         "native/src/elementwise.cc",

@@ -483,3 +483,72 @@ test('native channel-vector direct kernel (32-128 output channels, 64+ taps) = j
     }
   }
 });
+
+test('native conv block weight and bias gradients from the pool argmax (8-32 input channels, 2×2 and 3×3 kernels) = js', (t) => {
+  if (!N) return t.skip(skipMsg());
+  const r = rng(10);
+  // [cIn, cOut, groups, H, W, k, stride, pad, dilation] and pools [k, stride, pad, ceilMode]:
+  // non-overlapping, overlapping (several pooled outputs picking one position), padded with ceil
+  // mode; strided and dilated convolutions; one or two vectors of input channels.
+  const convs = [
+    [32, 16, 1, 11, 11, 2, 1, 1, 1],
+    [8, 12, 1, 12, 9, 3, 1, 1, 1],
+    [20, 8, 1, 13, 12, 2, 2, 0, 2],
+    [24, 6, 2, 10, 10, 3, 1, 2, 2],
+  ];
+  const pools = [
+    [2, 2, 0, false],
+    [3, 1, 0, false],
+    [3, 2, 1, true],
+  ] as const;
+  for (const [cIn, cOut, groups, h, w, k, s, pad, dil] of convs) {
+    const n = 5;
+    const o = (i: number) => Math.floor((i + 2 * pad - dil * (k - 1) - 1) / s) + 1;
+    const [oH, oW] = [o(h), o(w)];
+    const g: ConvGeometry = {
+      n,
+      cIn,
+      cOut,
+      groups,
+      inSize: [1, h, w],
+      outSize: [1, oH, oW],
+      kernel: [1, k, k],
+      stride: [1, s, s],
+      padBefore: [0, pad, pad],
+      dilation: [1, dil, dil],
+    };
+    for (const [pk, ps, pp, ceil] of pools) {
+      const pool: PoolGeometry = {
+        planes: n * cOut,
+        inSize: [1, oH, oW],
+        outSize: [1, poolOutSize(oH, pk, ps, pp, 1, ceil), poolOutSize(oW, pk, ps, pp, 1, ceil)],
+        kernel: [1, pk, pk],
+        stride: [1, ps, ps],
+        padding: [0, pp, pp],
+        dilation: [1, 1, 1],
+      };
+      for (const relu of [true, false]) {
+        const c: Case = {
+          g,
+          pool,
+          relu,
+          x: randArray(r, n * cIn * h * w),
+          w: randArray(r, cOut * (cIn / groups) * k * k),
+          bias: randArray(r, cOut),
+          dy: randArray(r, pool.planes * prod(pool.outSize)),
+          what: `argmax dW ${cIn}→${cOut} groups=${groups} k=${k} s=${s} d=${dil} pool k${pk} s${ps} p${pp}${ceil ? ' ceil' : ''} relu=${relu}`,
+        };
+        const js = blockForward(J, c);
+        const want = blockBackward(J, c, js.y, js.idx);
+        bothThreadCounts((threads) => {
+          const got = blockBackward(N, c, js.y, js.idx);
+          assertClose(got.dw!, want.dw!, `${c.what} (${threads}): dw`, 2e-4);
+          assertClose(got.db!, want.db!, `${c.what} (${threads}): db`, 2e-4);
+          assertClose(got.dx!, want.dx!, `${c.what} (${threads}): dx`, 2e-4);
+          const alone = blockBackward(N, c, js.y, js.idx, [false, true, true]);
+          assert.deepEqual(alone.dw, got.dw, `${c.what} (${threads}): dw without dx`);
+        });
+      }
+    }
+  }
+});

@@ -163,10 +163,20 @@ void conv_block_backward(const ConvGeom& g, const PoolGeom* pool, bool relu, con
   const bool directIn = dx && adjoint_geometry(g, adj);
   const Dims dAdj = dims(directIn ? adj : g);
   const float* wAdj = directIn ? adjoint_weights(g, d, adj, w, tl_wt) : nullptr;
+  // Through a pool, the weight and bias gradients straight from the argmax, where that applies
+  // (conv_block_pool_grad.cc); the rebuilt output gradient is then only for dx.
+  const bool fromArgmax = dw && pool_grad_applies(g, pool);
   // One task runs inline on the caller, whose GEMMs then use the pool themselves.
   parallel_for(tasks, [&](int gi, int) {
     const int s0 = gi * per, nb = std::min(per, g.n - s0);
     const int64_t ld = int64_t(nb) * d.P;
+    float* dwTask = dw ? partial + (tasks > 1 ? wN * gi : 0) : nullptr;
+    if (fromArgmax) {
+      std::vector<double> unused(db ? 0 : g.cOut);
+      pool_weight_grad(g, d, *pool, relu, x, y, idx, dy, s0, nb, dwTask,
+                       db ? &dbPartial[size_t(gi) * g.cOut] : unused.data());
+      if (!dx) return;
+    }
     // dZ_g as the GEMMs read it: rebuilt channel-major (row oc at oc·ld), or dy in place, sample
     // after sample (row oc of sample sl at sl·sampleStride + oc·P).
     const float* dz = dy + int64_t(s0) * sampleStride;
@@ -176,7 +186,7 @@ void conv_block_backward(const ConvGeom& g, const PoolGeom* pool, bool relu, con
       dz = z;
     }
     const int64_t rowStride = rebuild ? ld : d.P;  // between channels of dZ
-    if (db)
+    if (db && !fromArgmax)
       for (int oc = 0; oc < g.cOut; ++oc) {
         double sum = 0.0;
         if (rebuild)
@@ -190,14 +200,15 @@ void conv_block_backward(const ConvGeom& g, const PoolGeom* pool, bool relu, con
       const Planes xl{int64_t(g.cIn) * d.inPlane, d.inPlane};
       rows_chunk(adj, dAdj, dz, dl, wAdj, nullptr, false, nb, dx + int64_t(s0) * xl.sample, xl);
     }
-    if (!dw && (directIn || !dx)) return;  // nothing left that needs the column matrix
+    const bool denseW = dw && !fromArgmax;
+    if (!denseW && (directIn || !dx)) return;  // nothing left that needs the column matrix
     float* col = tl_col.get(size_t(d.K) * nb * d.P);
     for (int grp = 0; grp < g.groups; ++grp) {
       const float* dzg = dz + int64_t(grp) * d.cOutG * rowStride;
-      if (dw) {
+      if (denseW) {
         // dW_g = Σ_s dz_s[cOutG × P] · col_sᵀ over this task: one product with k = nb·P when dZ
         // was rebuilt, else summed sample by sample, reading dy in place.
-        float* dwg = partial + (tasks > 1 ? wN * gi : 0) + int64_t(grp) * d.cOutG * d.K;
+        float* dwg = dwTask + int64_t(grp) * d.cOutG * d.K;
         im2col_chunk(g, d, x, s0, nb, grp, col);
         if (rebuild)
           sgemm(false, true, d.cOutG, int(d.K), int(ld), 1.0f, dzg, int(ld), col, int(ld), 0.0f, dwg, int(d.K));

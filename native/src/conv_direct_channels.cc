@@ -149,39 +149,15 @@ TileFn tile_fn(int V, int R) {
   }
 }
 
-// out[i·ldOut + j] = in[j·ldIn + i] for positions j < nPos and channels i < nCh (both ≤ 16): a
-// 16×16 transpose in registers (unpack, then in-lane shuffles, then two 128-bit lane shuffles).
-// Rows of `in` past nPos are read (the row buffer has them) but never stored.
+// out[i·ldOut + j] = in[j·ldIn + i] for positions j < nPos and channels i < nCh (both ≤ 16), in
+// registers. Rows of `in` past nPos are read (the row buffer has them) but never stored.
 inline void transpose16(const float* in, int64_t ldIn, int nPos, int nCh, float* out, int64_t ldOut) {
-  __m512 r[16], t[16];
+  __m512 r[16];
 #pragma GCC unroll 16
   for (int j = 0; j < 16; ++j) r[j] = _mm512_loadu_ps(in + j * ldIn);
-#pragma GCC unroll 8
-  for (int j = 0; j < 8; ++j) {
-    t[2 * j] = _mm512_unpacklo_ps(r[2 * j], r[2 * j + 1]);
-    t[2 * j + 1] = _mm512_unpackhi_ps(r[2 * j], r[2 * j + 1]);
-  }
-  // r[4i + c], lane L: positions 4i..4i+3 of channel 4L + c.
-#pragma GCC unroll 4
-  for (int i = 0; i < 4; ++i) {
-    r[4 * i] = _mm512_shuffle_ps(t[4 * i], t[4 * i + 2], 0x44);
-    r[4 * i + 1] = _mm512_shuffle_ps(t[4 * i], t[4 * i + 2], 0xEE);
-    r[4 * i + 2] = _mm512_shuffle_ps(t[4 * i + 1], t[4 * i + 3], 0x44);
-    r[4 * i + 3] = _mm512_shuffle_ps(t[4 * i + 1], t[4 * i + 3], 0xEE);
-  }
+  transpose16x16(r);
   const __mmask16 m = __mmask16((1u << nPos) - 1);
-#pragma GCC unroll 4
-  for (int c = 0; c < 4; ++c) {
-    const __m512 a0 = _mm512_shuffle_f32x4(r[c], r[4 + c], 0x88), a1 = _mm512_shuffle_f32x4(r[c], r[4 + c], 0xDD);
-    const __m512 b0 = _mm512_shuffle_f32x4(r[8 + c], r[12 + c], 0x88),
-                 b1 = _mm512_shuffle_f32x4(r[8 + c], r[12 + c], 0xDD);
-    const int ch[4] = {c, 4 + c, 8 + c, 12 + c};
-    const __m512 v[4] = {_mm512_shuffle_f32x4(a0, b0, 0x88), _mm512_shuffle_f32x4(a1, b1, 0x88),
-                         _mm512_shuffle_f32x4(a0, b0, 0xDD), _mm512_shuffle_f32x4(a1, b1, 0xDD)};
-#pragma GCC unroll 4
-    for (int k = 0; k < 4; ++k)
-      if (ch[k] < nCh) _mm512_mask_storeu_ps(out + ch[k] * ldOut, m, v[k]);
-  }
+  for (int i = 0; i < nCh; ++i) _mm512_mask_storeu_ps(out + i * ldOut, m, r[i]);
 }
 
 // One call's set-up: per block of up to 4 vectors, its tile kernel, outputs per tile and tiles per

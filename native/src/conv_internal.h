@@ -9,7 +9,40 @@
 
 #include "kernels.h"
 
+#ifdef __AVX512F__
+#include <immintrin.h>
+#endif
+
 namespace stride::conv_detail {
+
+#ifdef __AVX512F__
+// Transposes a 16×16 block held in registers: afterwards r[i] holds lane i of every input row
+// (unpacks, then in-lane shuffles, then two 128-bit lane shuffles).
+inline void transpose16x16(__m512 r[16]) {
+  __m512 t[16];
+  for (int j = 0; j < 8; ++j) {
+    t[2 * j] = _mm512_unpacklo_ps(r[2 * j], r[2 * j + 1]);
+    t[2 * j + 1] = _mm512_unpackhi_ps(r[2 * j], r[2 * j + 1]);
+  }
+  // r[4i + c], lane L: rows 4i..4i+3 of column 4L + c.
+  for (int i = 0; i < 4; ++i) {
+    r[4 * i] = _mm512_shuffle_ps(t[4 * i], t[4 * i + 2], 0x44);
+    r[4 * i + 1] = _mm512_shuffle_ps(t[4 * i], t[4 * i + 2], 0xEE);
+    r[4 * i + 2] = _mm512_shuffle_ps(t[4 * i + 1], t[4 * i + 3], 0x44);
+    r[4 * i + 3] = _mm512_shuffle_ps(t[4 * i + 1], t[4 * i + 3], 0xEE);
+  }
+  for (int c = 0; c < 4; ++c) {
+    const __m512 a0 = _mm512_shuffle_f32x4(r[c], r[4 + c], 0x88), a1 = _mm512_shuffle_f32x4(r[c], r[4 + c], 0xDD);
+    const __m512 b0 = _mm512_shuffle_f32x4(r[8 + c], r[12 + c], 0x88),
+                 b1 = _mm512_shuffle_f32x4(r[8 + c], r[12 + c], 0xDD);
+    t[c] = _mm512_shuffle_f32x4(a0, b0, 0x88);
+    t[4 + c] = _mm512_shuffle_f32x4(a1, b1, 0x88);
+    t[8 + c] = _mm512_shuffle_f32x4(a0, b0, 0xDD);
+    t[12 + c] = _mm512_shuffle_f32x4(a1, b1, 0xDD);
+  }
+  for (int j = 0; j < 16; ++j) r[j] = t[j];
+}
+#endif
 
 // Scratch grown on demand and reused across calls (each kernel file keeps its own, per thread).
 struct Buffer {
@@ -87,5 +120,11 @@ void channels_chunk(const ConvGeom& g, const Dims& d, const float* x, Planes xl,
 bool channels_pool_applies(const ConvGeom& g, const PoolGeom& pool);
 void channels_pool_chunk(const ConvGeom& g, const Dims& d, const PoolGeom& pool, const float* x, Planes xl,
                          const float* wt, const float* bias, bool relu, int nb, float* y, int32_t* idx, Planes yl);
+
+// A conv block's weight and bias gradients from its max pool's argmax (conv_block_pool_grad.cc),
+// for samples [s0, s0+nb): dw [cOut × K] and db [cOut] overwritten.
+bool pool_grad_applies(const ConvGeom& g, const PoolGeom* pool);
+void pool_weight_grad(const ConvGeom& g, const Dims& d, const PoolGeom& pool, bool relu, const float* x,
+                      const float* y, const int32_t* idx, const float* dy, int s0, int nb, float* dw, double* db);
 
 }  // namespace stride::conv_detail

@@ -23,6 +23,7 @@ export {
 export type { CreateOptions, RandomOptions } from './tensor/creation.js';
 export { Generator, manualSeed, defaultGenerator } from './tensor/random.js';
 export { noGrad, isGradEnabled, setGradEnabled, backwardCount } from './autograd/graph.js';
+export { emptyStorageCache as emptyCache } from './tensor/storage.js';
 export { doctor } from './doctor.js';
 export type { DoctorWarning } from './doctor.js';
 export { gradcheck } from './autograd/gradcheck.js';

@@ -131,3 +131,11 @@ test('a custom layer between library layers sees activations that are never recy
   for (let s = 20; s < 23; s++) noGrad(() => model.forward(randn([512, 64], s)));
   assert.deepEqual(copy(keep.kept[0]), first);
 });
+
+test('st.emptyCache() drops the buffers kept for reuse', async () => {
+  const st = await import('../src/index.js');
+  releaseFloat32(new Float32Array(1 << 19));
+  assert.ok(cachedStorageBytes() > 0);
+  st.emptyCache();
+  assert.equal(cachedStorageBytes(), 0);
+});

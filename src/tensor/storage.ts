@@ -44,7 +44,10 @@ export function cachedStorageBytes(): number {
   return cachedBytes;
 }
 
-/** Drops every released buffer (left to the garbage collector). */
+/**
+ * Drops every released buffer (left to the garbage collector): `st.emptyCache()`, for a program
+ * that ran large-batch inference and wants that memory back (as torch.cuda.empty_cache).
+ */
 export function emptyStorageCache(): void {
   cache.clear();
   for (const a of cacheOrder) inCache.delete(a);

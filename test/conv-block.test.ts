@@ -10,6 +10,7 @@ import { jsBackend as J } from '../src/backend/js/index.js';
 import { bothThreadCounts, native, skipMsg } from './helpers/native.js';
 import {
   assertClose,
+  conv2dGeometry,
   poolOutSize,
   prod,
   randArray,
@@ -152,6 +153,19 @@ function separateBackward(B: Backend, c: Case) {
   return { dx, dw, db };
 }
 
+/**
+ * Native's block backward against js's, both from js's forward result (so that both scatter through
+ * the same argmax): dx, dw, and db where the case has a bias.
+ */
+function assertBackwardMatchesJs(c: Case, js: { y: Float32Array; idx: Int32Array | null }, what: string) {
+  const want = blockBackward(J, c, js.y, js.idx);
+  const got = blockBackward(N!, c, js.y, js.idx);
+  assertClose(got.dx!, want.dx!, `${what}: dx`, 2e-4);
+  assertClose(got.dw!, want.dw!, `${what}: dw`, 2e-4);
+  if (c.bias) assertClose(got.db!, want.db!, `${what}: db`, 2e-4);
+  return got;
+}
+
 test('js conv block = conv, relu and max pool kernels in a row, bit for bit, forward and backward', () => {
   for (const c of randomCases(1, 36)) {
     const want = separateForward(J, c);
@@ -246,11 +260,7 @@ test('native conv block on an M1-sized layer (32→64, 2×2, pool 2) split over 
       const js = blockForward(J, c);
       assertClose(got.y, js.y, `${c.what} (${threads}): y`);
       assert.deepEqual(got.idx, js.idx, `${c.what} (${threads}): idx`);
-      const gb = blockBackward(N, c, js.y, js.idx);
-      const jb = blockBackward(J, c, js.y, js.idx);
-      assertClose(gb.dx!, jb.dx!, `${c.what} (${threads}): dx`, 2e-4);
-      assertClose(gb.dw!, jb.dw!, `${c.what} (${threads}): dw`, 2e-4);
-      assertClose(gb.db!, jb.db!, `${c.what} (${threads}): db`, 2e-4);
+      assertBackwardMatchesJs(c, js, `${c.what} (${threads})`);
     });
   }
 });
@@ -362,20 +372,7 @@ test('native conv at stride 1 with few output channels or few taps (the direct f
     [6, 32, 1, 8, 21, 3, 1, 1, 1],
   ]) {
     const n = 3;
-    const oH = Math.floor((h + 2 * pad - dil * (k - 1) - 1) / sH) + 1;
-    const oW = w + 2 * pad - dil * (k - 1);
-    const g: ConvGeometry = {
-      n,
-      cIn,
-      cOut,
-      groups,
-      inSize: [1, h, w],
-      outSize: [1, oH, oW],
-      kernel: [1, k, k],
-      stride: [1, sH, 1],
-      padBefore: [0, pad, pad],
-      dilation: [1, dil, dil],
-    };
+    const g = conv2dGeometry(n, cIn, cOut, groups, [h, w], k, { pad, stride: [sH, 1], dilation: [dil, dil] });
     for (const relu of [false, true]) {
       const c: Case = {
         g,
@@ -384,17 +381,13 @@ test('native conv at stride 1 with few output channels or few taps (the direct f
         x: randArray(r, n * cIn * h * w),
         w: randArray(r, cOut * (cIn / groups) * k * k),
         bias: relu ? randArray(r, cOut) : null,
-        dy: randArray(r, n * cOut * oH * oW),
+        dy: randArray(r, n * cOut * prod(g.outSize)),
         what: `direct ${cIn}→${cOut} groups=${groups} ${h}×${w} k=${k} sH=${sH} relu=${relu}`,
       };
       bothThreadCounts((threads) => {
         const js = blockForward(J, c);
         assertClose(blockForward(N, c).y, js.y, `${c.what} (${threads})`);
-        const want = blockBackward(J, c, js.y, null);
-        const got = blockBackward(N, c, js.y, null);
-        assertClose(got.dx!, want.dx!, `${c.what} (${threads}) dx`, 2e-4);
-        assertClose(got.dw!, want.dw!, `${c.what} (${threads}) dw`, 2e-4);
-        if (c.bias) assertClose(got.db!, want.db!, `${c.what} (${threads}) db`, 2e-4);
+        assertBackwardMatchesJs(c, js, `${c.what} (${threads})`);
       });
     }
   }
@@ -417,20 +410,8 @@ test('native channel-vector direct kernel (32-128 output channels, 64+ taps) = j
     [64, 32, 1, 5, 5, 1, 1, 0, 1],
   ]) {
     const n = 5;
-    const oH = Math.floor((h + 2 * pad - dH * (k - 1) - 1) / sH) + 1;
-    const oW = w + 2 * pad - (k - 1);
-    const g: ConvGeometry = {
-      n,
-      cIn,
-      cOut,
-      groups,
-      inSize: [1, h, w],
-      outSize: [1, oH, oW],
-      kernel: [1, k, k],
-      stride: [1, sH, 1],
-      padBefore: [0, pad, pad],
-      dilation: [1, dH, 1],
-    };
+    const g = conv2dGeometry(n, cIn, cOut, groups, [h, w], k, { pad, stride: [sH, 1], dilation: [dH, 1] });
+    const [, oH, oW] = g.outSize;
     const pool2 = (kp: number): PoolGeometry => ({
       planes: n * cOut,
       inSize: [1, oH, oW],
@@ -474,11 +455,7 @@ test('native channel-vector direct kernel (32-128 output channels, 64+ taps) = j
           N.convBlockForward(c.g, c.pool, c.relu, c.x, c.w, c.bias, y, null);
           assert.deepEqual(y, got.y, `${what}: y without idx (inference)`);
         }
-        const want = blockBackward(J, c, js.y, js.idx);
-        const back = blockBackward(N, c, js.y, js.idx);
-        assertClose(back.dx!, want.dx!, `${what}: dx`, 2e-4);
-        assertClose(back.dw!, want.dw!, `${what}: dw`, 2e-4);
-        if (c.bias) assertClose(back.db!, want.db!, `${what}: db`, 2e-4);
+        assertBackwardMatchesJs(c, js, what);
       });
     }
   }
@@ -503,20 +480,8 @@ test('native conv block weight and bias gradients from the pool argmax (8-32 inp
   ] as const;
   for (const [cIn, cOut, groups, h, w, k, s, pad, dil] of convs) {
     const n = 5;
-    const o = (i: number) => Math.floor((i + 2 * pad - dil * (k - 1) - 1) / s) + 1;
-    const [oH, oW] = [o(h), o(w)];
-    const g: ConvGeometry = {
-      n,
-      cIn,
-      cOut,
-      groups,
-      inSize: [1, h, w],
-      outSize: [1, oH, oW],
-      kernel: [1, k, k],
-      stride: [1, s, s],
-      padBefore: [0, pad, pad],
-      dilation: [1, dil, dil],
-    };
+    const g = conv2dGeometry(n, cIn, cOut, groups, [h, w], k, { pad, stride: [s, s], dilation: [dil, dil] });
+    const [, oH, oW] = g.outSize;
     for (const [pk, ps, pp, ceil] of pools) {
       const pool: PoolGeometry = {
         planes: n * cOut,
@@ -539,12 +504,8 @@ test('native conv block weight and bias gradients from the pool argmax (8-32 inp
           what: `argmax dW ${cIn}→${cOut} groups=${groups} k=${k} s=${s} d=${dil} pool k${pk} s${ps} p${pp}${ceil ? ' ceil' : ''} relu=${relu}`,
         };
         const js = blockForward(J, c);
-        const want = blockBackward(J, c, js.y, js.idx);
         bothThreadCounts((threads) => {
-          const got = blockBackward(N, c, js.y, js.idx);
-          assertClose(got.dw!, want.dw!, `${c.what} (${threads}): dw`, 2e-4);
-          assertClose(got.db!, want.db!, `${c.what} (${threads}): db`, 2e-4);
-          assertClose(got.dx!, want.dx!, `${c.what} (${threads}): dx`, 2e-4);
+          const got = assertBackwardMatchesJs(c, js, `${c.what} (${threads})`);
           const alone = blockBackward(N, c, js.y, js.idx, [false, true, true]);
           assert.deepEqual(alone.dw, got.dw, `${c.what} (${threads}): dw without dx`);
         });

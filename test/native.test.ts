@@ -12,6 +12,7 @@ import * as F from '../src/ops/functional.js';
 import { Tensor } from '../src/tensor/tensor.js';
 import {
   assertClose,
+  conv2dGeometry,
   prod,
   randArray,
   randInt,
@@ -184,44 +185,18 @@ function compareConvKernels(g: ConvGeometry, seed: number, what: string, tol = 2
   });
 }
 
-/** A 2-D geometry with stride 1 and dilation 1. */
-function conv2dGeometry(
-  n: number,
-  cIn: number,
-  cOut: number,
-  groups: number,
-  hw: number,
-  k: number,
-  pad: number,
-) {
-  const o = hw + 2 * pad - k + 1;
-  const g: ConvGeometry = {
-    n,
-    cIn,
-    cOut,
-    groups,
-    inSize: [1, hw, hw],
-    outSize: [1, o, o],
-    kernel: [1, k, k],
-    stride: [1, 1, 1],
-    padBefore: [0, pad, pad],
-    dilation: [1, 1, 1],
-  };
-  return g;
-}
-
 // The next two keep the forward pass on im2col + GEMM: more than 128 taps and 17 to 31 output
 // channels per group (elsewhere a direct kernel runs it; test/conv-block.test.ts covers those).
 test('native conv2d = js on a LeNet/MNIST-sized layer (batched im2col path)', (t) => {
   if (!N) return t.skip(skipMsg());
-  compareConvKernels(conv2dGeometry(16, 16, 24, 1, 28, 3, 1), 5, 'LeNet-sized');
+  compareConvKernels(conv2dGeometry(16, 16, 24, 1, [28, 28], 3, { pad: 1 }), 5, 'LeNet-sized');
 });
 
 test('native conv = js when the batch is unfolded in several chunks (large column matrix)', (t) => {
   if (!N) return t.skip(skipMsg());
   // K·P = 144·1024 floats per sample and group: with 1 thread the native column buffer (512 Ki
   // floats) holds 3 samples, so a batch of 13 takes 5 chunks, the last one partial.
-  compareConvKernels(conv2dGeometry(13, 32, 34, 2, 32, 3, 1), 8, 'chunked', 3e-4);
+  compareConvKernels(conv2dGeometry(13, 32, 34, 2, [32, 32], 3, { pad: 1 }), 8, 'chunked', 3e-4);
 });
 
 for (const nd of [1, 2, 3] as const) {
@@ -416,7 +391,7 @@ test('native conv = js on M1 conv2-like layers split by samples over threads (ra
     [7, 2, 13],
   ]) {
     compareConvKernels(
-      conv2dGeometry(n, 32, 64, groups, hw, 2, 1),
+      conv2dGeometry(n, 32, 64, groups, [hw, hw], 2, { pad: 1 }),
       31 + n,
       `conv n=${n} groups=${groups} ${hw}×${hw}`,
     );

@@ -51,6 +51,38 @@ export function convOutSize(inS: number, k: number, s: number, pb: number, pa: n
   return Math.floor((inS + pb + pa - d * (k - 1) - 1) / s) + 1;
 }
 
+/** A 2-D convolution geometry (3-D with unit depth): `pad` on both sides, stride and dilation as [H, W]. */
+export function conv2dGeometry(
+  n: number,
+  cIn: number,
+  cOut: number,
+  groups: number,
+  [h, w]: [number, number],
+  k: number,
+  {
+    pad = 0,
+    stride = [1, 1],
+    dilation = [1, 1],
+  }: { pad?: number; stride?: number[]; dilation?: number[] } = {},
+): ConvGeometry {
+  return {
+    n,
+    cIn,
+    cOut,
+    groups,
+    inSize: [1, h, w],
+    outSize: [
+      1,
+      convOutSize(h, k, stride[0], pad, pad, dilation[0]),
+      convOutSize(w, k, stride[1], pad, pad, dilation[1]),
+    ],
+    kernel: [1, k, k],
+    stride: [1, stride[0], stride[1]],
+    padBefore: [0, pad, pad],
+    dilation: [1, dilation[0], dilation[1]],
+  };
+}
+
 /** Upper bounds of a random conv geometry (lower bounds are 1). */
 export interface ConvLimits {
   n: number;

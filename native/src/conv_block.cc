@@ -90,9 +90,9 @@ void conv_block_forward(const ConvGeom& g, const PoolGeom* pool, bool relu, cons
   auto chunk = [&](int s0, int nb, float* cb) {
     if (pooled) {
       const int64_t oP = pooledStride / g.cOut;
+      int32_t* ix = idx ? idx + int64_t(s0) * pooledStride : nullptr;
       channels_pool_chunk(g, d, *pool, x + int64_t(s0) * g.cIn * d.inPlane, {int64_t(g.cIn) * d.inPlane, d.inPlane},
-                          wt, bias, relu, nb, y + int64_t(s0) * pooledStride, idx ? idx + int64_t(s0) * pooledStride : nullptr,
-                          {pooledStride, oP});
+                          wt, bias, relu, nb, y + int64_t(s0) * pooledStride, ix, {pooledStride, oP});
       return;
     }
     const int64_t ld = int64_t(nb) * d.P;
@@ -172,9 +172,8 @@ void conv_block_backward(const ConvGeom& g, const PoolGeom* pool, bool relu, con
     const int64_t ld = int64_t(nb) * d.P;
     float* dwTask = dw ? partial + (tasks > 1 ? wN * gi : 0) : nullptr;
     if (fromArgmax) {
-      std::vector<double> unused(db ? 0 : g.cOut);
-      pool_weight_grad(g, d, *pool, relu, x, y, idx, dy, s0, nb, dwTask,
-                       db ? &dbPartial[size_t(gi) * g.cOut] : unused.data());
+      double* dbTask = db ? &dbPartial[size_t(gi) * g.cOut] : nullptr;
+      pool_weight_grad(g, d, *pool, relu, x, y, idx, dy, s0, nb, dwTask, dbTask);
       if (!dx) return;
     }
     // dZ_g as the GEMMs read it: rebuilt channel-major (row oc at oc·ld), or dy in place, sample

@@ -201,8 +201,8 @@ bool adjoint_geometry(const ConvGeom& g, ConvGeom& a) {
   return direct_enabled() && g.k[2] <= kMaxDirectKW;
 }
 
-// The adjoint's weights for the row-vector kernel: tap (oc, kh, kw) of its output channel c (an input channel of
-// the convolution) is w[oc][c][kH-1-kh][kW-1-kw].
+// The adjoint's weights for the row-vector kernel: tap (oc, kh, kw) of its output channel c (an
+// input channel of the convolution) is w[oc][c][kH-1-kh][kW-1-kw].
 const float* adjoint_weights(const ConvGeom& g, const Dims& d, const ConvGeom& a, const float* w, Buffer& buf) {
   const int kH = g.k[1], kW = g.k[2];
   const Dims da = dims(a);

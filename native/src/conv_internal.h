@@ -122,7 +122,7 @@ void channels_pool_chunk(const ConvGeom& g, const Dims& d, const PoolGeom& pool,
                          const float* wt, const float* bias, bool relu, int nb, float* y, int32_t* idx, Planes yl);
 
 // A conv block's weight and bias gradients from its max pool's argmax (conv_block_pool_grad.cc),
-// for samples [s0, s0+nb): dw [cOut × K] and db [cOut] overwritten.
+// for samples [s0, s0+nb): dw [cOut × K] and db [cOut] (may be null) overwritten.
 bool pool_grad_applies(const ConvGeom& g, const PoolGeom* pool);
 void pool_weight_grad(const ConvGeom& g, const Dims& d, const PoolGeom& pool, bool relu, const float* x,
                       const float* y, const int32_t* idx, const float* dy, int s0, int nb, float* dw, double* db);

@@ -6,9 +6,11 @@
  * ../shared/anchors/README.md). --memory: RSS over 5 epochs of M1 training instead.
  *
  * Each model is measured in a fresh process of its own (this script with --child), as the PyTorch
- * anchor runs one process per model: in one process, V8's garbage-collection heuristics after one
- * model's batch-1000 inference made the next model's training run up to ~15% slower (mark-compacts
- * every ~40 ms instead of none), so a figure depended on what ran before it.
+ * anchor runs one process per model. In one process a figure depended on what ran before it: while
+ * batch-1000 inference allocates next to nothing (its activations are recycled, see
+ * src/nn/recycle.ts), V8 shrinks its young generation, and M2's training after it then promoted
+ * enough short-lived objects for a mark-compact every ~40 ms, ~15% slower (M1's, with 50× the
+ * work per step, did not move; `--min-semi-space-size=8` removes the effect).
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { Backend, ConvGeometry, PoolGeometry } from '../src/backend/backend.js';
 import { jsBackend as J } from '../src/backend/js/index.js';
-import { bothThreadCounts, native, skipMsg } from './helpers/native.js';
+import { assertPaths, bothThreadCounts, native, skipMsg } from './helpers/native.js';
 import {
   assertClose,
   conv2dGeometry,
@@ -255,6 +255,7 @@ test('native conv block on an M1-sized layer (32→64, 2×2, pool 2) split over 
       dy: randArray(r, n * 64 * 49),
       what: `M1 conv2 block relu=${relu}`,
     };
+    assertPaths(g, pool, { forward: 'channels+pool', weightGrad: 'argmax', inputGrad: 'adjoint' }, c.what);
     bothThreadCounts((threads) => {
       const got = blockForward(N, c);
       const js = blockForward(J, c);
@@ -384,6 +385,7 @@ test('native conv at stride 1 with few output channels or few taps (the direct f
         dy: randArray(r, n * cOut * prod(g.outSize)),
         what: `direct ${cIn}→${cOut} groups=${groups} ${h}×${w} k=${k} sH=${sH} relu=${relu}`,
       };
+      assertPaths(g, null, { forward: 'rows' }, c.what);
       bothThreadCounts((threads) => {
         const js = blockForward(J, c);
         assertClose(blockForward(N, c).y, js.y, `${c.what} (${threads})`);
@@ -441,6 +443,8 @@ test('native channel-vector direct kernel (32-128 output channels, 64+ taps) = j
         dy: randArray(r, pool ? pool.planes * prod(pool.outSize) : n * cOut * oH * oW),
         what: `channels ${cIn}→${cOut} groups=${groups} ${h}×${w} k=${k} sH=${sH} dH=${dH} relu=${relu} pool=${pool ? pool.kernel[1] : 'none'}`,
       };
+      const fused = pool !== null && pool.kernel[1] === 2;
+      assertPaths(g, pool, { forward: fused ? 'channels+pool' : 'channels' }, c.what);
       bothThreadCounts((threads) => {
         const what = `${c.what} (${threads})`;
         const got = blockForward(N, c);
@@ -503,6 +507,7 @@ test('native conv block weight and bias gradients from the pool argmax (8-32 inp
           dy: randArray(r, pool.planes * prod(pool.outSize)),
           what: `argmax dW ${cIn}→${cOut} groups=${groups} k=${k} s=${s} d=${dil} pool k${pk} s${ps} p${pp}${ceil ? ' ceil' : ''} relu=${relu}`,
         };
+        assertPaths(g, pool, { weightGrad: 'argmax' }, c.what);
         const js = blockForward(J, c);
         bothThreadCounts((threads) => {
           const got = assertBackwardMatchesJs(c, js, `${c.what} (${threads})`);

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { ConvGeometry, PoolGeometry } from '../src/backend/backend.js';
 import { jsBackend as J } from '../src/backend/js/index.js';
-import { bothThreadCounts, native, skipMsg } from './helpers/native.js';
+import { assertPaths, bothThreadCounts, native, skipMsg } from './helpers/native.js';
 import * as F from '../src/ops/functional.js';
 import { Tensor } from '../src/tensor/tensor.js';
 import {
@@ -189,14 +189,18 @@ function compareConvKernels(g: ConvGeometry, seed: number, what: string, tol = 2
 // channels per group (elsewhere a direct kernel runs it; test/conv-block.test.ts covers those).
 test('native conv2d = js on a LeNet/MNIST-sized layer (batched im2col path)', (t) => {
   if (!N) return t.skip(skipMsg());
-  compareConvKernels(conv2dGeometry(16, 16, 24, 1, [28, 28], 3, { pad: 1 }), 5, 'LeNet-sized');
+  const g = conv2dGeometry(16, 16, 24, 1, [28, 28], 3, { pad: 1 });
+  assertPaths(g, null, { forward: 'gemm', weightGrad: 'gemm' }, 'LeNet-sized');
+  compareConvKernels(g, 5, 'LeNet-sized');
 });
 
 test('native conv = js when the batch is unfolded in several chunks (large column matrix)', (t) => {
   if (!N) return t.skip(skipMsg());
   // K·P = 144·1024 floats per sample and group: with 1 thread the native column buffer (512 Ki
   // floats) holds 3 samples, so a batch of 13 takes 5 chunks, the last one partial.
-  compareConvKernels(conv2dGeometry(13, 32, 34, 2, [32, 32], 3, { pad: 1 }), 8, 'chunked', 3e-4);
+  const g = conv2dGeometry(13, 32, 34, 2, [32, 32], 3, { pad: 1 });
+  assertPaths(g, null, { forward: 'gemm' }, 'chunked');
+  compareConvKernels(g, 8, 'chunked', 3e-4);
 });
 
 for (const nd of [1, 2, 3] as const) {

@@ -243,6 +243,23 @@ Napi::Value ConvBlockBackward(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
+// convBlockPaths(geom, poolGeom | null) -> { forward, weightGrad, inputGrad }: the kernels the conv
+// block picks (see kernels.h), by name.
+Napi::Value ConvBlockPaths(const Napi::CallbackInfo& info) {
+  const Napi::Env env = info.Env();
+  ConvGeom g;
+  PoolGeom pg;
+  bool hasPool;
+  if (!conv_geom(info, 0, g) || !block_pool(info, 1, g, pg, hasPool)) return env.Undefined();
+  const stride::BlockPaths p = stride::conv_block_paths(g, hasPool ? &pg : nullptr);
+  static const char* const forward[] = {"channels+pool", "channels", "rows", "gemm"};
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("forward", forward[static_cast<int>(p.forward)]);
+  o.Set("weightGrad", p.argmaxWeightGrad ? "argmax" : "gemm");
+  o.Set("inputGrad", p.adjointInputGrad ? "adjoint" : "gemm");
+  return o;
+}
+
 // maxPoolForward(geom, x, y, idx)
 Napi::Value MaxPoolForward(const Napi::CallbackInfo& info) {
   const Napi::Env env = info.Env();
@@ -365,6 +382,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("convBackwardWeight", Napi::Function::New(env, ConvBackwardWeight, "convBackwardWeight"));
   exports.Set("convBlockForward", Napi::Function::New(env, ConvBlockForward, "convBlockForward"));
   exports.Set("convBlockBackward", Napi::Function::New(env, ConvBlockBackward, "convBlockBackward"));
+  exports.Set("convBlockPaths", Napi::Function::New(env, ConvBlockPaths, "convBlockPaths"));
   exports.Set("maxPoolForward", Napi::Function::New(env, MaxPoolForward, "maxPoolForward"));
   exports.Set("maxPoolBackward", Napi::Function::New(env, MaxPoolBackward, "maxPoolBackward"));
   exports.Set("avgPoolForward", Napi::Function::New(env, AvgPool<false>, "avgPoolForward"));

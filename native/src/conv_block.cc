@@ -59,11 +59,21 @@ void block_output_grad(const ConvGeom& g, const Dims& d, const PoolGeom* pool, b
 
 }  // namespace
 
+BlockPaths conv_block_paths(const ConvGeom& g, const PoolGeom* pool) {
+  ConvGeom adj;
+  const ForwardPath forward = pool && channels_pool_applies(g, *pool) ? ForwardPath::ChannelsPool
+                              : channels_applies(g)                   ? ForwardPath::Channels
+                              : direct_applies(g)                     ? ForwardPath::Rows
+                                                                      : ForwardPath::Gemm;
+  return {forward, pool_grad_applies(g, pool), adjoint_geometry(g, adj)};
+}
+
 void conv_block_forward(const ConvGeom& g, const PoolGeom* pool, bool relu, const float* x, const float* w,
                         const float* bias, float* y, int32_t* idx) {
   const Dims d = dims(g);
   if (g.n == 0 || d.P == 0 || g.cOut == 0) return;
-  const bool direct = direct_applies(g);
+  const ForwardPath path = conv_block_paths(g, pool).forward;
+  const bool direct = path != ForwardPath::Gemm;
   const float* wt = direct ? direct_weights(g, d, w, tl_wt) : nullptr;
   // The bias rides along in the GEMM: one more row of ones in col and the bias as one more column
   // of W, so y gets it without another pass over memory.
@@ -86,7 +96,7 @@ void conv_block_forward(const ConvGeom& g, const PoolGeom* pool, bool relu, cons
   // With pooling the convolution's output goes to the per-thread scratch z and only the pooled
   // result reaches y; without, it is written in place and relu'd there while still in cache.
   // The channel-vector kernel pools 2×2 windows itself, from its row buffers.
-  const bool pooled = direct && pool && channels_pool_applies(g, *pool);
+  const bool pooled = path == ForwardPath::ChannelsPool;
   auto chunk = [&](int s0, int nb, float* cb) {
     if (pooled) {
       const int64_t oP = pooledStride / g.cOut;
@@ -165,7 +175,7 @@ void conv_block_backward(const ConvGeom& g, const PoolGeom* pool, bool relu, con
   const float* wAdj = directIn ? adjoint_weights(g, d, adj, w, tl_wt) : nullptr;
   // Through a pool, the weight and bias gradients straight from the argmax, where that applies
   // (conv_block_pool_grad.cc); the rebuilt output gradient is then only for dx.
-  const bool fromArgmax = dw && pool_grad_applies(g, pool);
+  const bool fromArgmax = dw && conv_block_paths(g, pool).argmaxWeightGrad;
   // One task runs inline on the caller, whose GEMMs then use the pool themselves.
   parallel_for(tasks, [&](int gi, int) {
     const int s0 = gi * per, nb = std::min(per, g.n - s0);

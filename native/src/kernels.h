@@ -34,6 +34,16 @@ void conv_block_forward(const ConvGeom& g, const PoolGeom* pool, bool relu, cons
 void conv_block_backward(const ConvGeom& g, const PoolGeom* pool, bool relu, const float* x, const float* w,
                          const float* y, const int32_t* idx, const float* dy, float* dx, float* dw, float* db);
 
+// The kernels conv_block_forward/backward pick for a geometry (they decide by this very function),
+// so that tests can check that a geometry reaches the kernel they mean to test.
+enum class ForwardPath { ChannelsPool, Channels, Rows, Gemm };  // direct kernels, or im2col + GEMM
+struct BlockPaths {
+  ForwardPath forward;
+  bool argmaxWeightGrad;  // weight and bias gradients from the pool's argmax (else im2col + GEMM)
+  bool adjointInputGrad;  // input gradient by the row-vector kernel on the adjoint (else GEMM + col2im)
+};
+BlockPaths conv_block_paths(const ConvGeom& g, const PoolGeom* pool);
+
 void max_pool_forward(const PoolGeom& g, const float* x, float* y, int32_t* idx);
 // Whether g is the 2×2 window at stride 2 without padding or dilation on 2-D planes, every
 // window inside the input (most CNNs' pooling, which has its own fast paths).

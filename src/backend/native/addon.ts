@@ -8,6 +8,16 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
+/** The kernels a conv block runs on (native/src/kernels.h BlockPaths). */
+export interface ConvBlockPaths {
+  /** Direct kernels (channel-vector, with or without its own 2×2 pool; row-vector) or im2col + GEMM. */
+  forward: 'channels+pool' | 'channels' | 'rows' | 'gemm';
+  /** From the pool's argmax, or im2col + GEMM. */
+  weightGrad: 'argmax' | 'gemm';
+  /** The row-vector kernel on the adjoint convolution, or GEMM + col2im. */
+  inputGrad: 'adjoint' | 'gemm';
+}
+
 /** The raw N-API surface (see native/src/addon.cc for argument layouts). */
 export interface NativeAddon {
   gemm(
@@ -39,6 +49,8 @@ export interface NativeAddon {
     y: Float32Array,
     idx: Int32Array | null,
   ): void;
+  /** Which kernels the conv block picks for this geometry (see native/src/kernels.h). */
+  convBlockPaths(geom: Int32Array, poolGeom: Int32Array | null): ConvBlockPaths;
   convBlockBackward(
     geom: Int32Array,
     poolGeom: Int32Array | null,

@@ -4,9 +4,10 @@
  * JS-owned Float32Arrays that the addon reads and writes in place.
  */
 import type { AdamStepOptions, Backend, ConvGeometry, PoolGeometry } from '../backend.js';
-import { loadAddon, type NativeAddon } from './addon.js';
+import { loadAddon, type ConvBlockPaths, type NativeAddon } from './addon.js';
 
 export { nativeLoadError } from './addon.js';
+export type { ConvBlockPaths } from './addon.js';
 
 const convGeom = new Int32Array(22);
 const poolGeom = new Int32Array(19);
@@ -40,6 +41,15 @@ function packPool(g: PoolGeometry): Int32Array {
     a[16 + i] = g.dilation[i];
   }
   return a;
+}
+
+/**
+ * The kernels the native conv block picks for a geometry (with its pool, or null), or null without
+ * the addon: for tests that mean to reach a particular kernel, and for profiling.
+ */
+export function nativeConvBlockPaths(g: ConvGeometry, pool: PoolGeometry | null): ConvBlockPaths | null {
+  const addon = loadAddon();
+  return addon ? addon.convBlockPaths(packConv(g), pool ? packPool(pool) : null) : null;
 }
 
 /** Limits the threads the native kernels use (benchmarks); returns the value in effect, or null without the addon. */

@@ -7,7 +7,7 @@
  * -0, -NaN) gives +0, and its gradient passes where the output's bits are > 0 as an integer.
  */
 import type { ConvGeometry, PoolGeometry } from '../backend.js';
-import { convBackwardInput, convBackwardWeight, convForward } from './conv.js';
+import { convBackwardBias, convBackwardInput, convBackwardWeight, convForward } from './conv.js';
 import { maxPoolBackward, maxPoolForward } from './pool.js';
 
 function convOutputLength(g: ConvGeometry): number {
@@ -32,7 +32,7 @@ export function convBlockForward(
   convForward(g, x, w, bias, z);
   if (relu) {
     const zi = bits(z);
-    for (let i = 0; i < convOutputLength(g); i++) if (zi[i] < 0) zi[i] = 0;
+    for (let i = 0, n = convOutputLength(g); i < n; i++) if (zi[i] < 0) zi[i] = 0;
   }
   if (pool) maxPoolForward(pool, z, y, idx ?? new Int32Array(y.length));
 }
@@ -67,15 +67,5 @@ export function convBlockBackward(
   }
   if (dx) convBackwardInput(g, dz, w, dx);
   if (dw) convBackwardWeight(g, x, dz, dw, db);
-  else if (db) {
-    const P = g.outSize[0] * g.outSize[1] * g.outSize[2];
-    db.fill(0, 0, g.cOut);
-    for (let s = 0; s < g.n; s++) {
-      for (let oc = 0; oc < g.cOut; oc++) {
-        let sum = 0;
-        for (let q = (s * g.cOut + oc) * P, e = q + P; q < e; q++) sum += dz[q];
-        db[oc] += sum;
-      }
-    }
-  }
+  else if (db) convBackwardBias(g, dz, db);
 }

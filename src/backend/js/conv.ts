@@ -184,15 +184,19 @@ export function convBackwardWeight(
       gemm(false, true, cOutG, K, P, 1, dyG, P, col, P, 1, dwG, K);
     }
   }
-  if (db) {
-    db.fill(0, 0, g.cOut);
-    for (let s = 0; s < g.n; s++) {
-      for (let oc = 0; oc < g.cOut; oc++) {
-        const off = (s * g.cOut + oc) * P;
-        let sum = 0;
-        for (let q = 0; q < P; q++) sum += dy[off + q];
-        db[oc] += sum;
-      }
+  if (db) convBackwardBias(g, dy, db);
+}
+
+/** db[oc] = Σ over samples and positions of dy (summed per sample, then over samples). */
+export function convBackwardBias(g: ConvGeometry, dy: Float32Array, db: Float32Array): void {
+  const { P } = dims(g);
+  db.fill(0, 0, g.cOut);
+  for (let s = 0; s < g.n; s++) {
+    for (let oc = 0; oc < g.cOut; oc++) {
+      const off = (s * g.cOut + oc) * P;
+      let sum = 0;
+      for (let q = 0; q < P; q++) sum += dy[off + q];
+      db[oc] += sum;
     }
   }
 }

@@ -48,9 +48,16 @@ Layout layout(const ConvGeom& g, int cInG) {
 
 void transpose_sample(const ConvGeom& g, int cInG, const Layout& L, const float* xs, int64_t inPlane, float* xt) {
   const int H = g.in[1], W = g.in[2], pH = g.p[1], pW = g.p[2];
-  std::fill(xt, xt + int64_t(L.Hp) * L.Wp * L.cPad, 0.0f);
-  const int r0 = std::max(0, pH), r1 = std::min(L.Hp, pH + H);
-  const int c0 = std::max(0, pW), c1 = std::min(L.Wp, pW + W);
+  const int r0 = std::clamp(pH, 0, L.Hp), r1 = std::clamp(pH + H, r0, L.Hp);
+  const int c0 = std::clamp(pW, 0, L.Wp), c1 = std::clamp(pW + W, c0, L.Wp);
+  // Zeros only where the padding is: the transposes below write every lane of the rest.
+  const int64_t row = int64_t(L.Wp) * L.cPad;
+  std::fill(xt, xt + r0 * row, 0.0f);
+  std::fill(xt + r1 * row, xt + L.Hp * row, 0.0f);
+  for (int r = r0; r < r1; ++r) {
+    std::fill(xt + r * row, xt + r * row + c0 * L.cPad, 0.0f);
+    std::fill(xt + r * row + c1 * L.cPad, xt + (r + 1) * row, 0.0f);
+  }
   // 16 channels × 16 columns at a time: masked loads of the channels' row segments (missing
   // channels read as zeros), a register transpose, one store per column.
   for (int r = r0; r < r1; ++r)

@@ -53,6 +53,20 @@ function randomPoolOver(r: () => number, g: ConvGeometry, nd: number): PoolGeome
   return p;
 }
 
+/** A 2-D max pool (k×k, stride, padding) over the output planes of the 2-D convolution g. */
+function maxPool2dOver(g: ConvGeometry, k: number, stride: number, pad = 0, ceil = false): PoolGeometry {
+  const [, oH, oW] = g.outSize;
+  return {
+    planes: g.n * g.cOut,
+    inSize: [1, oH, oW],
+    outSize: [1, poolOutSize(oH, k, stride, pad, 1, ceil), poolOutSize(oW, k, stride, pad, 1, ceil)],
+    kernel: [1, k, k],
+    stride: [1, stride, stride],
+    padding: [0, pad, pad],
+    dilation: [1, 1, 1],
+  };
+}
+
 interface Case {
   g: ConvGeometry;
   pool: PoolGeometry | null;
@@ -223,27 +237,8 @@ test('native conv block on an M1-sized layer (32→64, 2×2, pool 2) split over 
   if (!N) return t.skip(skipMsg());
   const r = rng(4);
   const n = 19;
-  const g: ConvGeometry = {
-    n,
-    cIn: 32,
-    cOut: 64,
-    groups: 1,
-    inSize: [1, 13, 13],
-    outSize: [1, 14, 14],
-    kernel: [1, 2, 2],
-    stride: [1, 1, 1],
-    padBefore: [0, 1, 1],
-    dilation: [1, 1, 1],
-  };
-  const pool: PoolGeometry = {
-    planes: n * 64,
-    inSize: [1, 14, 14],
-    outSize: [1, 7, 7],
-    kernel: [1, 2, 2],
-    stride: [1, 2, 2],
-    padding: [0, 0, 0],
-    dilation: [1, 1, 1],
-  };
+  const g = conv2dGeometry(n, 32, 64, 1, [13, 13], 2, { pad: 1 });
+  const pool = maxPool2dOver(g, 2, 2);
   for (const relu of [false, true]) {
     const c: Case = {
       g,
@@ -413,21 +408,11 @@ test('native channel-vector direct kernel (32-128 output channels, 64+ taps) = j
   ]) {
     const n = 5;
     const g = conv2dGeometry(n, cIn, cOut, groups, [h, w], k, { pad, stride: [sH, 1], dilation: [dH, 1] });
-    const [, oH, oW] = g.outSize;
-    const pool2 = (kp: number): PoolGeometry => ({
-      planes: n * cOut,
-      inSize: [1, oH, oW],
-      outSize: [1, Math.floor((oH - kp) / 2) + 1, Math.floor((oW - kp) / 2) + 1],
-      kernel: [1, kp, kp],
-      stride: [1, 2, 2],
-      padding: [0, 0, 0],
-      dilation: [1, 1, 1],
-    });
     // The fused 2×2 pool, a 3×3 one (pooled separately), relu alone, the bare convolution.
     const variants: [PoolGeometry | null, boolean][] = [
-      [pool2(2), true],
-      [pool2(2), false],
-      [pool2(3), true],
+      [maxPool2dOver(g, 2, 2), true],
+      [maxPool2dOver(g, 2, 2), false],
+      [maxPool2dOver(g, 3, 2), true],
       [null, true],
       [null, false],
     ];
@@ -440,7 +425,7 @@ test('native channel-vector direct kernel (32-128 output channels, 64+ taps) = j
         x: randArray(r, n * cIn * h * w),
         w: randArray(r, cOut * (cIn / groups) * k * k),
         bias: relu ? randArray(r, cOut) : null,
-        dy: randArray(r, pool ? pool.planes * prod(pool.outSize) : n * cOut * oH * oW),
+        dy: randArray(r, pool ? pool.planes * prod(pool.outSize) : n * cOut * prod(g.outSize)),
         what: `channels ${cIn}→${cOut} groups=${groups} ${h}×${w} k=${k} sH=${sH} dH=${dH} relu=${relu} pool=${pool ? pool.kernel[1] : 'none'}`,
       };
       const fused = pool !== null && pool.kernel[1] === 2;
@@ -485,17 +470,8 @@ test('native conv block weight and bias gradients from the pool argmax (8-32 inp
   for (const [cIn, cOut, groups, h, w, k, s, pad, dil] of convs) {
     const n = 5;
     const g = conv2dGeometry(n, cIn, cOut, groups, [h, w], k, { pad, stride: [s, s], dilation: [dil, dil] });
-    const [, oH, oW] = g.outSize;
     for (const [pk, ps, pp, ceil] of pools) {
-      const pool: PoolGeometry = {
-        planes: n * cOut,
-        inSize: [1, oH, oW],
-        outSize: [1, poolOutSize(oH, pk, ps, pp, 1, ceil), poolOutSize(oW, pk, ps, pp, 1, ceil)],
-        kernel: [1, pk, pk],
-        stride: [1, ps, ps],
-        padding: [0, pp, pp],
-        dilation: [1, 1, 1],
-      };
+      const pool = maxPool2dOver(g, pk, ps, pp, ceil);
       for (const relu of [true, false]) {
         const c: Case = {
           g,
